@@ -1,0 +1,399 @@
+/* flatsize.c: sys.getsizeof without the Python call, and Pympler's _len_xxx.
+ *
+ * sys.getsizeof(o) is o.__sizeof__() plus the bytes CPython keeps before the
+ * object.  For the builtin __sizeof__ implementations of the types that fill
+ * real heaps (int, str, list, tuple, set, object) we compute the same number
+ * from the object itself; any other builtin __sizeof__ is called directly
+ * through its C function; Python-level __sizeof__ methods are called as
+ * CPython does.  tests/python/test_flatsize.py checks every fast path against
+ * sys.getsizeof.
+ */
+#include "flatsize.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* The C functions behind the builtin __sizeof__ methods we compute inline. */
+static PyCFunction sizeof_object, sizeof_int, sizeof_str, sizeof_list, sizeof_set,
+    sizeof_frozenset;
+static int sizeof_ready;
+
+static PyCFunction method_of(PyTypeObject *t)
+{
+    PyObject *d = _PyType_Lookup(t, pym_str.__sizeof__);
+    if (d && Py_IS_TYPE(d, &PyMethodDescr_Type))
+        return ((PyMethodDescrObject *)d)->d_method->ml_meth;
+    return NULL;
+}
+
+static void sizeof_init(void)
+{
+    sizeof_object = method_of(&PyBaseObject_Type);
+    sizeof_int = method_of(&PyLong_Type);
+    sizeof_str = method_of(&PyUnicode_Type);
+    sizeof_list = method_of(&PyList_Type);
+    sizeof_set = method_of(&PySet_Type);
+    sizeof_frozenset = method_of(&PyFrozenSet_Type);
+    sizeof_ready = 1;
+}
+
+/* unicode_sizeof() of CPython 3.11 for the cases whose memory is all inline;
+ * -1 when the string needs the general path. */
+static Py_ssize_t str_sizeof_inline(PyObject *s)
+{
+    PyASCIIObject *a = (PyASCIIObject *)s;
+    if (!a->state.compact || a->wstr)
+        return -1;
+    Py_ssize_t len = a->length;
+    if (a->state.ascii)
+        return (Py_ssize_t)sizeof(PyASCIIObject) + len + 1;
+    PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)s;
+    if (c->utf8)
+        return -1; /* has a separate UTF-8 copy */
+    return (Py_ssize_t)sizeof(PyCompactUnicodeObject) + (len + 1) * (Py_ssize_t)a->state.kind;
+}
+
+/* The __sizeof__ result, computed inline when the method is one we know.
+ * Returns -2 when the generic path must be taken. */
+static Py_ssize_t known_sizeof(PyCFunction f, PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (f == sizeof_object) {
+        Py_ssize_t res = 0;
+        if (tp->tp_itemsize > 0)
+            res = Py_SIZE(obj) * tp->tp_itemsize;
+        return res + tp->tp_basicsize;
+    }
+    if (f == sizeof_int) {
+        Py_ssize_t n = Py_SIZE(obj);
+        if (n < 0)
+            n = -n;
+        if (n < 1)
+            n = 1;
+        return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
+    }
+    if (f == sizeof_str) {
+        Py_ssize_t r = PyUnicode_Check(obj) ? str_sizeof_inline(obj) : -1;
+        return r >= 0 ? r : -2;
+    }
+    if (f == sizeof_list && PyList_Check(obj))
+        return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
+    if ((f == sizeof_set || f == sizeof_frozenset) && PyAnySet_Check(obj)) {
+        PySetObject *so = (PySetObject *)obj;
+        Py_ssize_t res = tp->tp_basicsize;
+        if (so->table != so->smalltable)
+            res += (so->mask + 1) * (Py_ssize_t)sizeof(setentry);
+        return res;
+    }
+    return -2;
+}
+
+/* Convert a __sizeof__ result as _PySys_GetSizeOf does. */
+static Py_ssize_t sizeof_result(PyObject *res)
+{
+    if (!res)
+        return -1;
+    if (!PyLong_Check(res)) {
+        Py_DECREF(res);
+        PyErr_SetString(PyExc_TypeError, "an integer is required");
+        return -1;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(res);
+    Py_DECREF(res);
+    if (size == -1 && PyErr_Occurred())
+        return -1;
+    if (size < 0) {
+        PyErr_SetString(PyExc_ValueError, "__sizeof__() should return >= 0");
+        return -1;
+    }
+    return size;
+}
+
+Py_ssize_t pym_getsizeof(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    Py_ssize_t size;
+    if (!sizeof_ready)
+        sizeof_init();
+    PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* borrowed */
+    if (d && Py_IS_TYPE(d, &PyMethodDescr_Type)) {
+        PyMethodDef *ml = ((PyMethodDescrObject *)d)->d_method;
+        size = known_sizeof(ml->ml_meth, obj);
+        if (size == -2) {
+            if ((ml->ml_flags & ~(METH_COEXIST)) == METH_NOARGS)
+                size = sizeof_result(ml->ml_meth(obj, NULL));
+            else
+                size = sizeof_result(PyObject_CallOneArg(d, obj));
+        }
+    }
+    else {
+        PyObject *m = pym_lookup_special(obj, pym_str.__sizeof__);
+        if (!m) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "Type %.100s doesn't define __sizeof__", tp->tp_name);
+            return -1;
+        }
+        size = sizeof_result(PyObject_CallNoArgs(m));
+        Py_DECREF(m);
+    }
+    if (size < 0)
+        return -1;
+    return size + pym_preheader_size(tp);
+}
+
+/* ---- Pympler's length functions -------------------------------------- */
+
+Py_ssize_t pym_power_of_2(Py_ssize_t n)
+{
+    Py_ssize_t p = 1;
+    while (p < n)
+        p += p;
+    return p;
+}
+
+Py_ssize_t pym_safe_len(PyObject *obj)
+{
+    Py_ssize_t n = PyObject_Length(obj);
+    if (n < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return n;
+}
+
+static Py_ssize_t attr_len(PyObject *obj, PyObject *name)
+{
+    PyObject *a = PyObject_GetAttr(obj, name);
+    if (!a)
+        return -1;
+    Py_ssize_t n = pym_safe_len(a);
+    Py_DECREF(a);
+    return n;
+}
+
+static Py_ssize_t attr_int(PyObject *obj, PyObject *name)
+{
+    PyObject *a = PyObject_GetAttr(obj, name);
+    if (!a)
+        return -1;
+    Py_ssize_t n = PyNumber_AsSsize_t(a, PyExc_OverflowError);
+    Py_DECREF(a);
+    return n;
+}
+
+/* _len_code(co): len(co_freevars) + co_stacksize + len(co_cellvars) + co_nlocals - 1 */
+static Py_ssize_t len_code(PyObject *co)
+{
+    Py_ssize_t a = attr_len(co, pym_str.co_freevars), b, c, d;
+    if (a < 0 || (b = attr_int(co, pym_str.co_stacksize)) == -1 ||
+        (c = attr_len(co, pym_str.co_cellvars)) < 0 || (d = attr_int(co, pym_str.co_nlocals)) == -1)
+        return PyErr_Occurred() ? -1 : 0;
+    return a + b + c + d - 1;
+}
+
+static int len_slice(PyObject *obj, Py_ssize_t *out)
+{
+    /* (stop - start + 1) // step, 0 on AttributeError/TypeError */
+    PyObject *start = PyObject_GetAttr(obj, pym_str.start), *stop = NULL, *step = NULL;
+    PyObject *t1 = NULL, *t2 = NULL, *one = NULL, *q = NULL;
+    int rc = -1;
+    if (!start || !(stop = PyObject_GetAttr(obj, pym_str.stop)) ||
+        !(step = PyObject_GetAttr(obj, pym_str.step)))
+        goto check;
+    if (!(t1 = PyNumber_Subtract(stop, start)) || !(one = PyLong_FromLong(1)) ||
+        !(t2 = PyNumber_Add(t1, one)) || !(q = PyNumber_FloorDivide(t2, step)))
+        goto check;
+    *out = PyNumber_AsSsize_t(q, PyExc_OverflowError);
+    rc = (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+    goto done;
+check:
+    if (PyErr_ExceptionMatches(PyExc_AttributeError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        *out = 0;
+        rc = 0;
+    }
+done:
+    Py_XDECREF(start);
+    Py_XDECREF(stop);
+    Py_XDECREF(step);
+    Py_XDECREF(t1);
+    Py_XDECREF(t2);
+    Py_XDECREF(one);
+    Py_XDECREF(q);
+    return rc;
+}
+
+static Py_ssize_t len_iter(PyObject *obj)
+{
+    PyObject *h = pym_getattr_quiet(obj, pym_str.__length_hint__);
+    if (!h) {
+        if (PyErr_Occurred())
+            return -1;
+        return pym_safe_len(obj);
+    }
+    if (!PyCallable_Check(h)) {
+        Py_DECREF(h);
+        return pym_safe_len(obj);
+    }
+    PyObject *r = PyObject_CallNoArgs(h);
+    Py_DECREF(h);
+    if (!r)
+        return -1;
+    Py_ssize_t n = PyNumber_AsSsize_t(r, PyExc_OverflowError);
+    Py_DECREF(r);
+    return n;
+}
+
+int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
+{
+    Py_ssize_t v = 0;
+    *has = 1;
+    switch (td->leng) {
+    case PYM_LEN_NONE:
+        *has = 0;
+        return 0;
+    case PYM_LEN_LEN:
+        v = pym_safe_len(obj);
+        break;
+    case PYM_LEN_BYTEARRAY: {
+        PyObject *r = PyObject_CallMethodNoArgs(obj, pym_str.__alloc__);
+        if (!r)
+            return -1;
+        v = PyNumber_AsSsize_t(r, PyExc_OverflowError);
+        Py_DECREF(r);
+        break;
+    }
+    case PYM_LEN_CODE:
+        v = len_code(obj);
+        break;
+    case PYM_LEN_DICT:
+        v = PyObject_Length(obj);
+        if (v >= 0)
+            v = v < 6 ? 0 : pym_power_of_2(v + 1);
+        break;
+    case PYM_LEN_FRAME: {
+        PyObject *c = pym_getattr_quiet(obj, pym_str.f_code);
+        if (!c)
+            v = PyErr_Occurred() ? -1 : 0;
+        else {
+            v = len_code(c);
+            Py_DECREF(c);
+        }
+        break;
+    }
+    case PYM_LEN_INT: {
+        Py_ssize_t s = pym_getsizeof(obj);
+        if (s < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_TypeError))
+                return -1;
+            PyErr_Clear();
+            s = 0;
+        }
+        s -= PyLong_Type.tp_basicsize;
+        v = s > 0 ? s / PyLong_Type.tp_itemsize : 0;
+        break;
+    }
+    case PYM_LEN_ITER:
+        v = len_iter(obj);
+        break;
+    case PYM_LEN_LIST:
+        v = PyObject_Length(obj);
+        if (v > 8)
+            v += 6 + (v >> 3);
+        else if (v > 0)
+            v += 4;
+        break;
+    case PYM_LEN_MODULE: {
+        PyObject *d = PyObject_GetAttr(obj, pym_str.__dict__);
+        if (!d)
+            return -1;
+        v = pym_safe_len(d);
+        Py_DECREF(d);
+        break;
+    }
+    case PYM_LEN_SET:
+        v = PyObject_Length(obj);
+        if (v > 8)
+            v = pym_power_of_2(v + v - 2);
+        else if (v > 0)
+            v = 8;
+        break;
+    case PYM_LEN_SLICE:
+        if (len_slice(obj, &v) < 0)
+            return -1;
+        break;
+    case PYM_LEN_STRUCT: {
+        PyObject *s = PyObject_GetAttr(obj, pym_str.size);
+        if (!s) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                return -1;
+            PyErr_Clear();
+            v = 0;
+        }
+        else {
+            v = PyNumber_AsSsize_t(s, PyExc_OverflowError);
+            Py_DECREF(s);
+        }
+        break;
+    }
+    case PYM_LEN_UNICODE:
+        v = PyObject_Length(obj);
+        if (v >= 0)
+            v += 1;
+        break;
+    case PYM_LEN_ARRAY: {
+        Py_ssize_t len = PyObject_Length(obj);
+        Py_ssize_t isz = len < 0 ? -1 : attr_int(obj, pym_str.itemsize);
+        v = (len < 0 || isz == -1) ? -1 : len * isz;
+        break;
+    }
+    case PYM_LEN_NUMPY:
+        v = attr_int(obj, pym_str.nbytes);
+        break;
+    case PYM_LEN_NUMPY_MEMMAP: {
+        Py_ssize_t nb = attr_int(obj, pym_str.nbytes);
+        if (nb == -1 && PyErr_Occurred())
+            return -1;
+        Py_ssize_t page = 4096;
+        Py_ssize_t m = (Py_ssize_t)((double)nb * pym_amapped);
+        v = ((m + page - 1) / page) * page;
+        break;
+    }
+    default:
+        *has = 0;
+        return 0;
+    }
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *n = v;
+    return 0;
+}
+
+Py_ssize_t pym_flat(const pym_typedef *td, PyObject *obj, Py_ssize_t mask)
+{
+    Py_ssize_t s = pym_getsizeof(obj);
+    if (s < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError))
+            return -1;
+        /* The estimate Pympler passes as getsizeof's default. */
+        PyErr_Clear();
+        s = td->base;
+        if (td->leng && td->item > 0) {
+            Py_ssize_t n = 0;
+            int has;
+            if (pym_leng_raw(td, obj, &n, &has) < 0)
+                return -1;
+            s += n * td->item;
+        }
+    }
+    else if (td->mapped) {
+        Py_ssize_t n = 0;
+        int has;
+        if (pym_leng_raw(td, obj, &n, &has) < 0)
+            return -1;
+        s += n;
+    }
+    if (mask)
+        s = (s + mask) & ~mask;
+    return s;
+}

@@ -1,0 +1,378 @@
+/* pyrt.c: runtime tables and CPython 3.11 object-layout knowledge.
+ *
+ * The only file that includes CPython's internal headers: reading an
+ * instance's inline attribute values (3.11 "managed dicts") without creating
+ * its __dict__ needs them.  Everything layout-specific lives here so that a
+ * port to another CPython version touches one file.
+ */
+#define Py_BUILD_CORE_MODULE 1
+#include "pyrt.h"
+
+#include "internal/pycore_dict.h"
+#include "internal/pycore_object.h"
+
+#include <string.h>
+
+pym_names pym_str;
+pym_types pym_type;
+
+static int rt_ready;
+static PyObject *object_getattribute; /* object.__getattribute__ slot wrapper */
+static PyObject *object_class_descr;  /* object.__class__ getset */
+static getter subtype_dict_get;       /* getter of a heap class's __dict__ */
+
+#define INTERN(field)                                                  \
+    do {                                                               \
+        pym_str.field = PyUnicode_InternFromString(#field);            \
+        if (!pym_str.field)                                            \
+            return -1;                                                 \
+    } while (0)
+
+static int intern_names(void)
+{
+    INTERN(__class__); INTERN(__dict__); INTERN(__doc__); INTERN(__mro__);
+    INTERN(__name__); INTERN(__slots__); INTERN(__weakref__);
+    INTERN(__module__); INTERN(__sizeof__); INTERN(__getattribute__);
+    INTERN(__code__); INTERN(__closure__); INTERN(__len__);
+    INTERN(__length_hint__); INTERN(__alloc__); INTERN(_fields);
+    INTERN(cell_contents); INTERN(gi_frame); INTERN(f_locals); INTERN(f_code);
+    INTERN(args); INTERN(filename); INTERN(lineno); INTERN(msg); INTERN(text);
+    INTERN(mode); INTERN(name); INTERN(base); INTERN(items); INTERN(keys);
+    INTERN(values); INTERN(iteritems); INTERN(iterkeys); INTERN(itervalues);
+    INTERN(get); INTERN(has_key); INTERN(co_freevars); INTERN(co_stacksize);
+    INTERN(co_cellvars); INTERN(co_nlocals); INTERN(size); INTERN(itemsize);
+    INTERN(nbytes); INTERN(dtype); INTERN(start); INTERN(stop); INTERN(step);
+    INTERN(mro); INTERN(write); INTERN(flush);
+    return 0;
+}
+
+/* type(getattr(module, name)) or of an expression's value, borrowed (types of
+ * stdlib objects are kept alive by their modules). */
+static PyTypeObject *type_from(const char *module, const char *attr, int want_type_itself)
+{
+    PyObject *m = PyImport_ImportModule(module);
+    if (!m) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *o = PyObject_GetAttrString(m, attr);
+    Py_DECREF(m);
+    if (!o) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyTypeObject *t = want_type_itself ? (PyTypeObject *)o : Py_TYPE(o);
+    if (want_type_itself && !PyType_Check(o))
+        t = NULL;
+    Py_INCREF(t ? (PyObject *)t : Py_None); /* keep for the process */
+    Py_DECREF(o);
+    return t;
+}
+
+static PyTypeObject *type_of_eval(const char *expr)
+{
+    PyObject *globals = PyDict_New();
+    if (!globals)
+        return NULL;
+    PyObject *builtins = PyEval_GetBuiltins();
+    if (PyDict_SetItemString(globals, "__builtins__", builtins) < 0) {
+        Py_DECREF(globals);
+        return NULL;
+    }
+    PyObject *v = PyRun_String(expr, Py_eval_input, globals, globals);
+    Py_DECREF(globals);
+    if (!v) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyTypeObject *t = Py_TYPE(v);
+    Py_INCREF(t);
+    Py_DECREF(v);
+    return t;
+}
+
+int pym_rt_init(void)
+{
+    if (rt_ready)
+        return 0;
+    if (intern_names() < 0)
+        return -1;
+
+    pym_type.mappingproxy = &PyDictProxy_Type;
+    pym_type.cell = &PyCell_Type;
+    pym_type.method = &PyMethod_Type;
+    pym_type.function = &PyFunction_Type;
+    pym_type.builtin_function = &PyCFunction_Type;
+    pym_type.code = &PyCode_Type;
+    pym_type.frame = &PyFrame_Type;
+    pym_type.generator = &PyGen_Type;
+    pym_type.getset_descr = &PyGetSetDescr_Type;
+    pym_type.member_descr = &PyMemberDescr_Type;
+    pym_type.traceback = &PyTraceBack_Type;
+    pym_type.ellipsis = &PyEllipsis_Type;
+    pym_type.notimplemented = Py_TYPE(Py_NotImplemented);
+    pym_type.nonetype = Py_TYPE(Py_None);
+    pym_type.stat_result = type_of_eval("__import__('os').stat('.')");
+    pym_type.statvfs_result = type_of_eval("__import__('os').statvfs('.')");
+    pym_type.struct_type = type_from("struct", "Struct", 1);
+    pym_type.keyed_ref = type_from("weakref", "KeyedRef", 1);
+    pym_type.proxy = &_PyWeakref_ProxyType;
+    pym_type.callable_proxy = &_PyWeakref_CallableProxyType;
+    pym_type.array = type_from("array", "array", 1);
+
+    object_getattribute = _PyType_Lookup(&PyBaseObject_Type, pym_str.__getattribute__);
+    object_class_descr = _PyType_Lookup(&PyBaseObject_Type, pym_str.__class__);
+    if (!object_getattribute || !object_class_descr) {
+        PyErr_SetString(PyExc_RuntimeError, "pympler: object lacks __getattribute__/__class__");
+        return -1;
+    }
+    Py_INCREF(object_getattribute);
+    Py_INCREF(object_class_descr);
+
+    /* A throwaway heap class tells us the getter of the standard __dict__
+     * descriptor every heap class has. */
+    PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s()N", "_pympler_probe", PyDict_New());
+    if (!probe)
+        return -1;
+    PyObject *d = _PyType_Lookup((PyTypeObject *)probe, pym_str.__dict__);
+    if (d && Py_IS_TYPE(d, &PyGetSetDescr_Type))
+        subtype_dict_get = ((PyGetSetDescrObject *)d)->d_getset->get;
+    Py_DECREF(probe);
+    rt_ready = 1;
+    return 0;
+}
+
+Py_ssize_t pym_preheader_size(PyTypeObject *tp)
+{
+    return (Py_ssize_t)_PyType_PreHeaderSize(tp);
+}
+
+int pym_has_standard_getattr(PyTypeObject *tp)
+{
+    if (tp->tp_getattro == PyObject_GenericGetAttr)
+        return 1;
+    return _PyType_Lookup(tp, pym_str.__getattribute__) == object_getattribute;
+}
+
+int pym_class_attr_is_standard(PyTypeObject *tp)
+{
+    return pym_has_standard_getattr(tp) && _PyType_Lookup(tp, pym_str.__class__) == object_class_descr;
+}
+
+int pym_dict_attr_is_standard(PyTypeObject *tp)
+{
+    if (!subtype_dict_get || !pym_has_standard_getattr(tp))
+        return 0;
+    PyObject *d = _PyType_Lookup(tp, pym_str.__dict__);
+    return d && Py_IS_TYPE(d, &PyGetSetDescr_Type) &&
+           ((PyGetSetDescrObject *)d)->d_getset->get == subtype_dict_get;
+}
+
+/* ---- managed instance dicts (CPython 3.11) --------------------------- */
+
+static PyDictKeysObject *cached_keys(PyTypeObject *tp)
+{
+    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
+        return NULL;
+    return ((PyHeapTypeObject *)tp)->ht_cached_keys;
+}
+
+static Py_ssize_t shared_keys_usable_size(PyDictKeysObject *keys)
+{
+    return keys->dk_nentries + keys->dk_usable;
+}
+
+int pym_instance_dict(PyObject *obj, PyObject **dict)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    *dict = NULL;
+    if (!pym_dict_attr_is_standard(tp))
+        return 0;
+    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        PyDictValues *values = *_PyObject_ValuesPointer(obj);
+        PyObject *d = *_PyObject_ManagedDictPointer(obj);
+        if (!values && d) {
+            *dict = Py_NewRef(d);
+            return 1;
+        }
+        return 2;
+    }
+    if (tp->tp_dictoffset == 0)
+        return 0;
+    PyObject **dp = _PyObject_GetDictPtr(obj);
+    if (!dp)
+        return 0;
+    if (*dp) {
+        *dict = Py_NewRef(*dp);
+        return 1;
+    }
+    return 2;
+}
+
+/* Size of an empty dict as sys.getsizeof reports it. */
+static Py_ssize_t empty_dict_size(void)
+{
+    return (Py_ssize_t)(PyDict_Type.tp_basicsize + _PyType_PreHeaderSize(&PyDict_Type));
+}
+
+Py_ssize_t pym_virtual_dict_size(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    PyDictKeysObject *keys = cached_keys(tp);
+    Py_ssize_t size = empty_dict_size();
+    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
+        /* make_dict_from_instance_attributes(): a split dict over the type's
+         * shared keys, which it does not own (so they are not counted). */
+        if (*_PyObject_ValuesPointer(obj) && keys)
+            size += shared_keys_usable_size(keys) * (Py_ssize_t)sizeof(PyObject *);
+        return size;
+    }
+    /* PyObject_GenericGetDict(): new_dict_with_shared_keys() or PyDict_New(). */
+    if (keys)
+        size += shared_keys_usable_size(keys) * (Py_ssize_t)sizeof(PyObject *);
+    return size;
+}
+
+static PyDictValues *inline_values(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !cached_keys(tp))
+        return NULL;
+    return *_PyObject_ValuesPointer(obj);
+}
+
+int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObject **value)
+{
+    PyDictValues *values = inline_values(obj);
+    if (!values)
+        return 0;
+    PyDictKeysObject *keys = cached_keys(Py_TYPE(obj));
+    const uint8_t *prefix = (const uint8_t *)values;
+    Py_ssize_t n = prefix[-2]; /* number of entries in insertion order */
+    Py_ssize_t usable = shared_keys_usable_size(keys);
+    while (*pos < n) {
+        Py_ssize_t ix = prefix[-3 - *pos];
+        (*pos)++;
+        if (ix >= usable || ix >= keys->dk_nentries)
+            continue;
+        PyObject *v = values->values[ix];
+        PyObject *k = DK_UNICODE_ENTRIES(keys)[ix].me_key;
+        if (!v || !k)
+            continue;
+        *key = k;
+        *value = v;
+        return 1;
+    }
+    return 0;
+}
+
+void *pym_virtual_dict_token(PyObject *obj)
+{
+    return inline_values(obj);
+}
+
+Py_ssize_t pym_virtual_dict_len(PyObject *obj)
+{
+    Py_ssize_t pos = 0, n = 0;
+    PyObject *k, *v;
+    while (pym_virtual_dict_next(obj, &pos, &k, &v))
+        n++;
+    return n;
+}
+
+PyObject *pym_virtual_dict_copy(PyObject *obj)
+{
+    PyObject *d = PyDict_New();
+    if (!d)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (pym_virtual_dict_next(obj, &pos, &k, &v)) {
+        if (PyDict_SetItem(d, k, v) < 0) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
+/* ---- attribute and repr helpers -------------------------------------- */
+
+int pym_err_is_ordinary(void)
+{
+    return PyErr_ExceptionMatches(PyExc_Exception) && !PyErr_ExceptionMatches(PyExc_MemoryError);
+}
+
+PyObject *pym_lookup_special(PyObject *obj, PyObject *name)
+{
+    PyObject *res = _PyType_Lookup(Py_TYPE(obj), name);
+    if (!res)
+        return NULL;
+    descrgetfunc f = Py_TYPE(res)->tp_descr_get;
+    if (!f)
+        return Py_NewRef(res);
+    return f(res, obj, (PyObject *)Py_TYPE(obj));
+}
+
+PyObject *pym_getattr_quiet(PyObject *obj, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (!v && pym_err_is_ordinary())
+        PyErr_Clear();
+    return v;
+}
+
+PyObject *pym_repr_clip(PyObject *obj, Py_ssize_t clip)
+{
+    PyObject *r = PyObject_Repr(obj);
+    if (!r) {
+        if (!pym_err_is_ordinary())
+            return NULL;
+        PyErr_Clear();
+        return PyUnicode_FromString("N/A");
+    }
+    if (PyUnicode_FindChar(r, '\n', 0, PyUnicode_GET_LENGTH(r), 1) >= 0) {
+        PyObject *nl = PyUnicode_FromString("\n"), *esc = PyUnicode_FromString("\\n");
+        PyObject *r2 = (nl && esc) ? PyUnicode_Replace(r, nl, esc, -1) : NULL;
+        Py_XDECREF(nl);
+        Py_XDECREF(esc);
+        Py_DECREF(r);
+        if (!r2)
+            return NULL;
+        r = r2;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(r);
+    if (clip > 0 && n > clip) {
+        Py_ssize_t h = clip / 2 - 2;
+        if (h > 0) {
+            PyObject *head = PyUnicode_Substring(r, 0, h);
+            PyObject *tail = PyUnicode_Substring(r, n - h, n);
+            PyObject *out = (head && tail) ? PyUnicode_FromFormat("%U....%U", head, tail) : NULL;
+            Py_XDECREF(head);
+            Py_XDECREF(tail);
+            Py_DECREF(r);
+            return out;
+        }
+    }
+    return r;
+}
+
+PyObject *pym_name_or_repr(PyObject *obj, Py_ssize_t clip)
+{
+    PyObject *n = pym_getattr_quiet(obj, pym_str.__name__);
+    if (n) {
+        int t = PyObject_IsTrue(n);
+        if (t > 0)
+            return n;
+        Py_DECREF(n);
+        if (t < 0) {
+            if (!pym_err_is_ordinary())
+                return NULL;
+            PyErr_Clear();
+        }
+    }
+    else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return pym_repr_clip(obj, clip);
+}

@@ -1,0 +1,105 @@
+/* pyrt.h: the Python runtime facts the engine relies on.
+ *
+ * Interned attribute names, the builtin types and functions the sizing rules
+ * compare against, and the few CPython 3.11 layout details (pre-header size,
+ * managed instance dicts) that let us size objects without changing them.
+ * Everything here is created once by pym_rt_init() and lives for the process.
+ */
+#ifndef PYM_PYRT_H
+#define PYM_PYRT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
+#error "pympler's C engine targets CPython 3.11 (object layout details in lib/py/pyrt.c)"
+#endif
+
+/* Interned strings used as attribute names. */
+typedef struct {
+    PyObject *__class__, *__dict__, *__doc__, *__mro__, *__name__, *__slots__,
+        *__weakref__, *__module__, *__sizeof__, *__getattribute__, *__code__,
+        *__closure__, *__len__, *__length_hint__, *__alloc__, *_fields,
+        *cell_contents, *gi_frame, *f_locals, *f_code, *args, *filename,
+        *lineno, *msg, *text, *mode, *name, *base, *items, *keys, *values,
+        *iteritems, *iterkeys, *itervalues, *get, *has_key, *co_freevars,
+        *co_stacksize, *co_cellvars, *co_nlocals, *size, *itemsize, *nbytes,
+        *dtype, *start, *stop, *step, *mro, *write, *flush;
+} pym_names;
+
+extern pym_names pym_str;
+
+/* Borrowed references to types found at init (NULL when unavailable). */
+typedef struct {
+    PyTypeObject *mappingproxy, *cell, *method, *function, *builtin_function,
+        *code, *frame, *generator, *getset_descr, *member_descr, *traceback,
+        *ellipsis, *notimplemented, *nonetype, *stat_result, *statvfs_result,
+        *struct_type, *keyed_ref, *proxy, *callable_proxy, *array;
+} pym_types;
+
+extern pym_types pym_type;
+
+/* Create the tables above; idempotent.  Returns 0, or -1 with an exception. */
+int pym_rt_init(void);
+
+/* Bytes CPython 3.11 places before an object of type tp (GC header, managed
+ * dict pointers), as sys.getsizeof adds them. */
+Py_ssize_t pym_preheader_size(PyTypeObject *tp);
+
+/* The instance __dict__ of obj without creating it.
+ * Returns 1 with *dict a new reference to the existing dict; 2 when obj has a
+ * dict slot but no dict object yet (the attributes may live in inline values):
+ * then *dict is NULL; 0 when obj has no instance dict slot the engine can read
+ * directly (the caller falls back to getattr); -1 on error. */
+int pym_instance_dict(PyObject *obj, PyObject **dict);
+
+/* For pym_instance_dict() == 2: the size sys.getsizeof would report for the
+ * dict that reading obj.__dict__ would create, and the number of attributes in
+ * it. */
+Py_ssize_t pym_virtual_dict_size(PyObject *obj);
+
+/* Iterate the attributes a would-be __dict__ holds, in its iteration order:
+ * *pos starts at 0; returns 1 with borrowed key and value, 0 at the end. */
+int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObject **value);
+Py_ssize_t pym_virtual_dict_len(PyObject *obj);
+
+/* Identifies the inline values backing a would-be __dict__; it changes when
+ * the instance's attribute storage is reorganised (cursors check it). */
+void *pym_virtual_dict_token(PyObject *obj);
+
+/* A copy of the would-be __dict__ as a new, detached dict (for printing). */
+PyObject *pym_virtual_dict_copy(PyObject *obj);
+
+/* True when looking up `name` on instances of tp goes through the ordinary
+ * object.__getattribute__ and finds the standard descriptor that `probe` holds
+ * (so the engine may read the slot directly). */
+int pym_has_standard_getattr(PyTypeObject *tp);
+int pym_class_attr_is_standard(PyTypeObject *tp);
+int pym_dict_attr_is_standard(PyTypeObject *tp);
+
+/* Look a special method up on the type and bind it, as CPython's
+ * _PyObject_LookupSpecial does.  New reference, or NULL (with or without an
+ * exception set). */
+PyObject *pym_lookup_special(PyObject *obj, PyObject *name);
+
+/* getattr(obj, name) treating "absent" generously: returns a new reference,
+ * or NULL with no exception set when the attribute is missing or its lookup
+ * raised an ordinary Exception (hostile objects); NULL with an exception set
+ * only for errors that must propagate (MemoryError, KeyboardInterrupt...). */
+PyObject *pym_getattr_quiet(PyObject *obj, PyObject *name);
+
+/* repr(obj) with os.linesep replaced by "\\n", clipped like Pympler's _repr:
+ * longer than clip (> 0) keeps clip//2-2 chars each side around '....'.
+ * 'N/A' when repr raises.  New reference or NULL on a fatal error. */
+PyObject *pym_repr_clip(PyObject *obj, Py_ssize_t clip);
+
+/* Pympler's _nameof(obj) or repr: obj.__name__ when truthy, else
+ * pym_repr_clip(obj, clip). */
+PyObject *pym_name_or_repr(PyObject *obj, Py_ssize_t clip);
+
+/* True if the raised exception is an ordinary Exception (not
+ * KeyboardInterrupt/SystemExit/MemoryError), which hostile objects may raise
+ * and the engine may swallow. */
+int pym_err_is_ordinary(void);
+
+#endif

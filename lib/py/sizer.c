@@ -1,0 +1,566 @@
+/* sizer.c: Pympler's Asizer._sizer as an explicit-stack loop.
+ *
+ * Pympler's recursive _sizer(obj, pid, deep, sized) becomes:
+ *   enter()   - the part before the referents loop: seen-table bookkeeping,
+ *               typedef, flat size; pushes a frame when referents follow;
+ *   the loop  - pulls the next referent of the top frame and enters it;
+ *   finish()  - the part after the loop: rank, total, Asized; the result is
+ *               added to the parent frame.
+ * RuntimeError raised while sizing one object (Pympler's "missed") ends just
+ * that object, with what was summed so far; any other exception ends the
+ * whole run, as in Pympler.
+ */
+#include "sizer.h"
+
+#include "flatsize.h"
+#include "refs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pym_frame {
+    PyObject *obj; /* owned; for a virtual dict: the instance */
+    pym_typedef *td;
+    uintptr_t key, id, pid;
+    Py_ssize_t s, f, deep;
+    uint8_t virt, sized, named;
+    PyObject *name; /* owned or NULL: the name the parent gave */
+    PyObject *rs;   /* owned list of child Asized, or NULL */
+    pym_refcursor cur;
+} pym_frame;
+
+/* A finished node's result on its way to the parent. */
+typedef struct {
+    Py_ssize_t s;
+    PyObject *asized; /* owned or NULL */
+} node_result;
+
+/* ---- state ------------------------------------------------------------ */
+
+/* Typedef keys tag class keys in bit 0, but ptrmap keys must be 8-byte
+ * aligned; a class key becomes the address one word into the class object,
+ * which no other object can have. */
+static inline uintptr_t map_key(uintptr_t tdkey)
+{
+    return (tdkey & PYM_TD_CLASSKEY) ? (tdkey & ~PYM_TD_CLASSKEY) + sizeof(void *) : tdkey;
+}
+
+int pym_sizer_init(pym_sizer *z, pym_asized_ctor make_asized)
+{
+    memset(z, 0, sizeof *z);
+    z->make_asized = make_asized;
+    z->seen = pym_ptrmap_new();
+    z->excl = pym_ptrmap_new();
+    z->prof_index = pym_ptrmap_new();
+    z->dynamic = pym_tdtab_new();
+    z->keepalive = PyList_New(0);
+    z->excl_keys = PyList_New(0);
+    if (!z->seen || !z->excl || !z->prof_index || !z->dynamic || !z->keepalive || !z->excl_keys) {
+        pym_sizer_fini(z);
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        return -1;
+    }
+    z->above = 1024;
+    z->mask = 7;
+    z->clip = 80;
+    z->cutoff = 10;
+    z->limit = 100;
+    z->ignored = 1;
+    return 0;
+}
+
+static void clear_stats(pym_sizer *z)
+{
+    for (size_t i = 0; i < z->nprofs; i++)
+        Py_CLEAR(z->profs[i].objref);
+    z->nprofs = 0;
+    if (z->prof_index)
+        pym_ptrmap_clear(z->prof_index);
+    for (size_t i = 0; i < z->nranks; i++)
+        Py_CLEAR(z->ranks[i].objref);
+    z->nranks = 0;
+}
+
+void pym_sizer_fini(pym_sizer *z)
+{
+    clear_stats(z);
+    free(z->profs);
+    z->profs = NULL;
+    pym_ptrmap_free(&z->seen);
+    pym_ptrmap_free(&z->excl);
+    pym_ptrmap_free(&z->prof_index);
+    pym_tdtab_free(&z->dynamic);
+    Py_CLEAR(z->keepalive);
+    Py_CLEAR(z->excl_keys);
+    free(z->stack);
+    z->stack = NULL;
+    z->cap_stack = 0;
+}
+
+int pym_sizer_clear(pym_sizer *z)
+{
+    z->depth = 0;
+    z->missed = 0;
+    z->ranked = 0;
+    z->total = 0;
+    clear_stats(z);
+    pym_ptrmap_clear(z->seen);
+    /* excluded types stay, their counts restart at 0 */
+    Py_ssize_t n = PyList_GET_SIZE(z->excl_keys);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PyList_GET_ITEM(z->excl_keys, i);
+        uintptr_t key = (uintptr_t)PyTuple_GET_ITEM(t, 0);
+        if (PyTuple_GET_ITEM(t, 1) == Py_True)
+            key |= PYM_TD_CLASSKEY;
+        if (pym_ptrmap_set(z->excl, map_key(key), 0) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    pym_tdtab_free(&z->dynamic);
+    if (!(z->dynamic = pym_tdtab_new()))
+        return -1;
+    return PyList_SetSlice(z->keepalive, 0, PyList_GET_SIZE(z->keepalive), NULL);
+}
+
+pym_td_opts pym_sizer_td_opts(pym_sizer *z)
+{
+    pym_td_opts o = {z->derive, z->frames, z->infer, z->dynamic};
+    return o;
+}
+
+int pym_sizer_seen_default(pym_sizer *z, PyObject *obj, int64_t count)
+{
+    if (pym_ptrmap_setdefault(z->seen, (uintptr_t)obj, count) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static int seen_again(pym_sizer *z, uintptr_t id, int64_t count)
+{
+    int64_t s = count + 1;
+    if (s > 0 && pym_ptrmap_set(z->seen, id, s) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+int pym_sizer_seen_again(pym_sizer *z, PyObject *obj)
+{
+    int64_t c = 0;
+    if (!pym_ptrmap_get(z->seen, (uintptr_t)obj, &c))
+        c = 0;
+    return seen_again(z, (uintptr_t)obj, c);
+}
+
+int pym_sizer_exclude_type(pym_sizer *z, PyObject *obj)
+{
+    if (!Py_IS_TYPE(obj, &PyType_Type))
+        return 0; /* Pympler's _key2tuple: only classes have keys */
+    uintptr_t keys[2] = {(uintptr_t)obj | PYM_TD_CLASSKEY, (uintptr_t)obj};
+    for (int i = 0; i < 2; i++) {
+        int r = pym_ptrmap_setdefault(z->excl, map_key(keys[i]), 0);
+        if (r < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (r == 1) {
+            PyObject *t = PyTuple_Pack(2, obj, i == 0 ? Py_True : Py_False);
+            if (!t || PyList_Append(z->excl_keys, t) < 0) {
+                Py_XDECREF(t);
+                return -1;
+            }
+            Py_DECREF(t);
+        }
+    }
+    return 0;
+}
+
+void pym_sizer_counts(const pym_sizer *z, Py_ssize_t *sized, Py_ssize_t *seen, Py_ssize_t *duplicate)
+{
+    size_t pos = 0;
+    uintptr_t key;
+    int64_t c;
+    Py_ssize_t a = 0, b = 0, d = 0;
+    while (pym_ptrmap_next(z->seen, &pos, &key, &c)) {
+        if (c > 0) {
+            a++;
+            b += (Py_ssize_t)c;
+        }
+        if (c > 1)
+            d++;
+    }
+    if (sized)
+        *sized = a;
+    if (seen)
+        *seen = b;
+    if (duplicate)
+        *duplicate = d;
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+/* The object a profile or rank remembers: a weak reference when possible,
+ * else a strong one; for a would-be __dict__, a detached copy. */
+static PyObject *remember(PyObject *obj, int virt, int *weak)
+{
+    if (virt) {
+        *weak = 0;
+        return pym_virtual_dict_copy(obj);
+    }
+    if (PyType_SUPPORTS_WEAKREFS(Py_TYPE(obj))) {
+        PyObject *w = PyWeakref_NewRef(obj, NULL);
+        if (w) {
+            *weak = 1;
+            return w;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_TypeError))
+            return NULL;
+        PyErr_Clear();
+    }
+    *weak = 0;
+    return Py_NewRef(obj);
+}
+
+static int prof_update(pym_sizer *z, uintptr_t key, PyObject *obj, int virt, Py_ssize_t size)
+{
+    int64_t ix;
+    if (!pym_ptrmap_get(z->prof_index, map_key(key), &ix)) {
+        if (z->nprofs == z->cap_profs) {
+            size_t cap = z->cap_profs ? z->cap_profs * 2 : 16;
+            pym_prof *np = realloc(z->profs, cap * sizeof *np);
+            if (!np) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            z->profs = np;
+            z->cap_profs = cap;
+        }
+        ix = (int64_t)z->nprofs;
+        if (pym_ptrmap_set(z->prof_index, map_key(key), ix) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memset(&z->profs[z->nprofs], 0, sizeof z->profs[0]);
+        z->profs[z->nprofs].key = key;
+        z->nprofs++;
+    }
+    pym_prof *p = &z->profs[ix];
+    p->number++;
+    p->total += size;
+    if (p->high < size) {
+        p->high = size;
+        int weak;
+        PyObject *ref = remember(obj, virt, &weak);
+        if (!ref)
+            return -1;
+        Py_XSETREF(p->objref, ref);
+        p->weak = weak;
+    }
+    return 0;
+}
+
+/* Pympler's _rank: keep the 100 largest, sorted by decreasing size. */
+static int rank(pym_sizer *z, const pym_frame *n)
+{
+    size_t i = 0, j = z->nranks;
+    while (i < j) {
+        size_t m = (i + j) / 2;
+        if (n->s < z->ranks[m].size)
+            i = m + 1;
+        else
+            j = m;
+    }
+    if (i < PYM_MAX_RANKS) {
+        int weak;
+        PyObject *ref = remember(n->obj, n->virt, &weak);
+        if (!ref)
+            return -1;
+        if (z->nranks == PYM_MAX_RANKS) {
+            Py_CLEAR(z->ranks[PYM_MAX_RANKS - 1].objref);
+            z->nranks--;
+        }
+        memmove(&z->ranks[i + 1], &z->ranks[i], (z->nranks - i) * sizeof z->ranks[0]);
+        pym_rank *r = &z->ranks[i];
+        r->key = n->key;
+        r->id = n->id;
+        r->pid = n->pid;
+        r->size = n->s;
+        r->deep = n->deep;
+        r->objref = ref;
+        r->weak = weak;
+        z->nranks++;
+    }
+    z->ranked++;
+    return 0;
+}
+
+/* ---- the walk --------------------------------------------------------- */
+
+static void frame_release(pym_frame *f)
+{
+    pym_refs_close(&f->cur);
+    Py_CLEAR(f->obj);
+    Py_CLEAR(f->name);
+    Py_CLEAR(f->rs);
+}
+
+static pym_frame *push_frame(pym_sizer *z, size_t *sp)
+{
+    if (*sp == z->cap_stack) {
+        size_t cap = z->cap_stack ? z->cap_stack * 2 : 64;
+        pym_frame *nf = realloc(z->stack, cap * sizeof *nf);
+        if (!nf) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        z->stack = nf;
+        z->cap_stack = cap;
+    }
+    pym_frame *f = &z->stack[(*sp)++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+/* After the referents: rank, total, Asized.  Consumes n's references. */
+static int finish(pym_sizer *z, pym_frame *n, int rank_ok, node_result *out)
+{
+    int rc = 0;
+    out->s = n->s;
+    out->asized = NULL;
+    if (rank_ok && z->stats && n->s > z->above && z->above > 0)
+        rc = rank(z, n);
+    if (n->deep == 0)
+        z->total += n->s;
+    if (rc == 0 && n->sized) {
+        PyObject *name = n->name ? Py_NewRef(n->name) : pym_name_or_repr(n->obj, z->clip);
+        if (!name)
+            rc = -1;
+        else {
+            out->asized = z->make_asized(n->s, n->f, n->rs, name);
+            Py_DECREF(name);
+            if (!out->asized)
+                rc = -1;
+        }
+    }
+    frame_release(n);
+    return rc;
+}
+
+/* Hand a finished node's result to the frame below, or to the caller. */
+static int deliver(pym_sizer *z, size_t sp, node_result *r, node_result *top)
+{
+    if (sp == 0) {
+        *top = *r;
+        return 0;
+    }
+    pym_frame *p = &z->stack[sp - 1];
+    p->s += r->s;
+    if (r->asized) {
+        int rc = p->rs ? PyList_Append(p->rs, r->asized) : 0;
+        Py_DECREF(r->asized);
+        return rc;
+    }
+    return 0;
+}
+
+/* RuntimeError (incl. RecursionError) while sizing one object is counted as
+ * missed, as Pympler does; anything else propagates. */
+static int missed(pym_sizer *z)
+{
+    if (!PyErr_ExceptionMatches(PyExc_RuntimeError))
+        return -1;
+    PyErr_Clear();
+    z->missed++;
+    return 0;
+}
+
+static pym_typedef *typedef_of(pym_sizer *z, PyObject *obj, uintptr_t key)
+{
+    pym_typedef *td = pym_tdtab_get(pym_td_global(), key);
+    if (td)
+        return td;
+    td = pym_tdtab_get(z->dynamic, key);
+    if (td)
+        return td;
+    pym_td_opts o = pym_sizer_td_opts(z);
+    return pym_typedef_lookup(obj, &o, NULL);
+}
+
+/* Enter one object (Pympler's _sizer up to its referents loop).  Steals obj
+ * and name.  Returns 1 when a frame was pushed, 0 when the node finished (its
+ * result delivered), -1 on a propagating error. */
+static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssize_t deep, int sized,
+                 PyObject *name, int virt, node_result *top)
+{
+    pym_frame n;
+    memset(&n, 0, sizeof n);
+    n.obj = obj;
+    n.name = name;
+    n.pid = pid;
+    n.deep = deep;
+    n.sized = (uint8_t)sized;
+    n.virt = (uint8_t)virt;
+    n.id = virt ? (uintptr_t)obj + sizeof(void *) : (uintptr_t)obj;
+    node_result res;
+
+    int64_t count;
+    int r = pym_ptrmap_get_or_insert(z->seen, n.id, 1, &count);
+    if (r < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (r == 1) {
+        if (deep || count) {
+            if (count && seen_again(z, n.id, count) < 0)
+                goto fail;
+            if (finish(z, &n, 0, &res) < 0)
+                return -1;
+            return deliver(z, *sp, &res, top);
+        }
+        if (seen_again(z, n.id, count) < 0)
+            goto fail;
+    }
+
+    n.key = virt ? (uintptr_t)&PyDict_Type : pym_td_key_of(obj);
+    int64_t ex;
+    if (pym_ptrmap_size(z->excl) && pym_ptrmap_get(z->excl, map_key(n.key), &ex)) {
+        if (pym_ptrmap_set(z->excl, map_key(n.key), ex + 1) < 0) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        goto done;
+    }
+    n.td = virt ? pym_tdtab_get(pym_td_global(), n.key) : typedef_of(z, obj, n.key);
+    if (!n.td)
+        goto error;
+    if (!(n.td->both || z->code) || (z->ignored && n.td->kind == PYM_KIND_IGNORED))
+        goto done;
+    if (virt) {
+        n.f = pym_virtual_dict_size(obj);
+        if (z->mask)
+            n.f = (n.f + z->mask) & ~z->mask;
+    }
+    else {
+        n.f = pym_flat(n.td, obj, z->mask);
+    }
+    if (n.f < 0)
+        goto error;
+    n.s = n.f;
+    if (z->profile && prof_update(z, n.key, obj, virt, n.s) < 0)
+        goto error;
+    if (n.td->refs && deep < z->limit && !(deep && PyModule_Check(obj))) {
+        n.named = (uint8_t)(sized && deep < z->detail);
+        if (n.named && !(n.rs = PyList_New(0)))
+            goto fail;
+        if (pym_refs_open(&n.cur, obj, n.td, n.named, virt) < 0)
+            goto error;
+        pym_frame *f = push_frame(z, sp);
+        if (!f) {
+            frame_release(&n);
+            return -1;
+        }
+        *f = n;
+        return 1;
+    }
+done:
+    if (finish(z, &n, 1, &res) < 0)
+        return -1;
+    return deliver(z, *sp, &res, top);
+error:
+    if (missed(z) == 0) {
+        if (finish(z, &n, 0, &res) < 0)
+            return -1;
+        return deliver(z, *sp, &res, top);
+    }
+fail:
+    frame_release(&n);
+    return -1;
+}
+
+/* Finish the top frame and deliver its result downwards. */
+static int pop(pym_sizer *z, size_t *sp, int completed, node_result *top)
+{
+    pym_frame n = z->stack[--(*sp)];
+    if (completed && z->depth < n.deep + 1)
+        z->depth = n.deep + 1;
+    node_result res;
+    if (finish(z, &n, completed, &res) < 0)
+        return -1;
+    return deliver(z, *sp, &res, top);
+}
+
+/* Temporaries (objects only we hold, or made by attribute lookups) stay
+ * alive until the state is cleared, so their addresses in the seen table are
+ * never reused by other objects (Pympler's id-reuse accident). */
+static int keep_if_temporary(pym_sizer *z, PyObject *child, int from_lookup)
+{
+    if (Py_REFCNT(child) == 1 || from_lookup)
+        return PyList_Append(z->keepalive, child);
+    return 0;
+}
+
+Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
+{
+    static int busy;
+    if (busy) {
+        PyErr_SetString(PyExc_RuntimeError, "asizeof called re-entrantly while sizing");
+        return -1;
+    }
+    busy = 1;
+    size_t sp = 0;
+    node_result top = {0, NULL};
+    int rc = enter(z, &sp, Py_NewRef(obj), 0, 0, asized != NULL, NULL, 0, &top);
+    while (rc >= 0 && sp > 0) {
+        pym_frame *f = &z->stack[sp - 1];
+        PyObject *child, *cname;
+        int r = pym_refs_next(&f->cur, &child, &cname);
+        if (r < 0) {
+            rc = missed(z) == 0 ? pop(z, &sp, 0, &top) : -1;
+            continue;
+        }
+        if (r == PYM_REF_END) {
+            rc = pop(z, &sp, 1, &top);
+            continue;
+        }
+        int virt = r == PYM_REF_VIRTUAL_DICT;
+        if (virt)
+            child = Py_NewRef(f->obj);
+        else if (keep_if_temporary(z, child, pym_refs_may_create(&f->cur)) < 0) {
+            Py_DECREF(child);
+            Py_XDECREF(cname);
+            rc = -1;
+            break;
+        }
+        PyObject *name = NULL;
+        if (f->named) {
+            name = cname ? cname : pym_name_or_repr(child, z->clip);
+            if (!name) {
+                Py_DECREF(child);
+                rc = -1;
+                break;
+            }
+        }
+        else {
+            Py_XDECREF(cname);
+        }
+        rc = enter(z, &sp, child, f->id, f->deep + 1, f->named, name, virt, &top);
+    }
+    if (rc < 0) {
+        while (sp > 0)
+            frame_release(&z->stack[--sp]);
+        Py_CLEAR(top.asized);
+    }
+    busy = 0;
+    if (rc < 0)
+        return -1;
+    if (asized)
+        *asized = top.asized;
+    else
+        Py_XDECREF(top.asized);
+    return top.s;
+}
