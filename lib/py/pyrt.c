@@ -186,8 +186,6 @@ int pym_instance_dict(PyObject *obj, PyObject **dict)
 {
     PyTypeObject *tp = Py_TYPE(obj);
     *dict = NULL;
-    if (!pym_dict_attr_is_standard(tp))
-        return 0;
     if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
         PyDictValues *values = *_PyObject_ValuesPointer(obj);
         PyObject *d = *_PyObject_ManagedDictPointer(obj);

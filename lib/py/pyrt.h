@@ -46,7 +46,8 @@ int pym_rt_init(void);
  * dict pointers), as sys.getsizeof adds them. */
 Py_ssize_t pym_preheader_size(PyTypeObject *tp);
 
-/* The instance __dict__ of obj without creating it.
+/* The instance __dict__ of obj without creating it; the caller has checked
+ * pym_dict_attr_is_standard(Py_TYPE(obj)).
  * Returns 1 with *dict a new reference to the existing dict; 2 when obj has a
  * dict slot but no dict object yet (the attributes may live in inline values):
  * then *dict is NULL; 0 when obj has no instance dict slot the engine can read

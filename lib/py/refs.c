@@ -570,11 +570,23 @@ static int name_out(pym_refcursor *c, PyObject **name, PyObject *s)
     return 0;
 }
 
+/* PYM_DIRECT_* for the cursor's type, computed once per typedef. */
+static int direct_bits(pym_refcursor *c)
+{
+    if (!c->td->direct) {
+        PyTypeObject *tp = Py_TYPE(c->obj);
+        int bits = (pym_dict_attr_is_standard(tp) ? PYM_DIRECT_DICT : 0) |
+                   (pym_class_attr_is_standard(tp) ? PYM_DIRECT_CLASS : 0);
+        c->td->direct = (uint8_t)(bits + 1);
+    }
+    return c->td->direct - 1;
+}
+
 /* __dict__ of an instance: existing dict, would-be dict, or getattr. */
 static int inst_dict(pym_refcursor *c, PyObject **child, PyObject **name)
 {
-    PyObject *d;
-    int r = pym_instance_dict(c->obj, &d);
+    PyObject *d = NULL;
+    int r = (direct_bits(c) & PYM_DIRECT_DICT) ? pym_instance_dict(c->obj, &d) : 0;
     if (r < 0)
         return -1;
     if (r == 0) {
@@ -593,7 +605,7 @@ static int inst_dict(pym_refcursor *c, PyObject **child, PyObject **name)
 static int inst_class(pym_refcursor *c, PyObject **child, PyObject **name)
 {
     PyObject *cls;
-    if (pym_class_attr_is_standard(Py_TYPE(c->obj)))
+    if (direct_bits(c) & PYM_DIRECT_CLASS)
         cls = Py_NewRef((PyObject *)Py_TYPE(c->obj));
     else if (!(cls = pym_getattr_quiet(c->obj, pym_str.__class__)))
         return PyErr_Occurred() ? -1 : PYM_REF_END;

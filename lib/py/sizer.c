@@ -18,14 +18,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct pym_frame {
+/* One object being sized. */
+typedef struct {
     PyObject *obj; /* owned; for a virtual dict: the instance */
+    PyObject *name; /* owned or NULL: the name the parent gave */
+    PyObject *rs;   /* owned list of child Asized, or NULL */
     pym_typedef *td;
     uintptr_t key, id, pid;
     Py_ssize_t s, f, deep;
     uint8_t virt, sized, named;
-    PyObject *name; /* owned or NULL: the name the parent gave */
-    PyObject *rs;   /* owned list of child Asized, or NULL */
+} node;
+
+/* An object whose referents are being walked. */
+typedef struct pym_frame {
+    node n;
     pym_refcursor cur;
 } pym_frame;
 
@@ -49,7 +55,7 @@ int pym_sizer_init(pym_sizer *z, pym_asized_ctor make_asized)
 {
     memset(z, 0, sizeof *z);
     z->make_asized = make_asized;
-    z->seen = pym_ptrmap_new();
+    z->seen = pym_seenmap_new();
     z->excl = pym_ptrmap_new();
     z->prof_index = pym_ptrmap_new();
     z->dynamic = pym_tdtab_new();
@@ -87,7 +93,7 @@ void pym_sizer_fini(pym_sizer *z)
     clear_stats(z);
     free(z->profs);
     z->profs = NULL;
-    pym_ptrmap_free(&z->seen);
+    pym_seenmap_free(&z->seen);
     pym_ptrmap_free(&z->excl);
     pym_ptrmap_free(&z->prof_index);
     pym_tdtab_free(&z->dynamic);
@@ -105,7 +111,7 @@ int pym_sizer_clear(pym_sizer *z)
     z->ranked = 0;
     z->total = 0;
     clear_stats(z);
-    pym_ptrmap_clear(z->seen);
+    pym_seenmap_clear(z->seen);
     /* excluded types stay, their counts restart at 0 */
     Py_ssize_t n = PyList_GET_SIZE(z->excl_keys);
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -118,6 +124,7 @@ int pym_sizer_clear(pym_sizer *z)
             return -1;
         }
     }
+    memset(z->tcache, 0, sizeof z->tcache);
     pym_tdtab_free(&z->dynamic);
     if (!(z->dynamic = pym_tdtab_new()))
         return -1;
@@ -132,17 +139,16 @@ pym_td_opts pym_sizer_td_opts(pym_sizer *z)
 
 int pym_sizer_seen_default(pym_sizer *z, PyObject *obj, int64_t count)
 {
-    if (pym_ptrmap_setdefault(z->seen, (uintptr_t)obj, count) < 0) {
+    if (pym_seenmap_setdefault(z->seen, (uintptr_t)obj, count) < 0) {
         PyErr_NoMemory();
         return -1;
     }
     return 0;
 }
 
-static int seen_again(pym_sizer *z, uintptr_t id, int64_t count)
+static int seen_again(pym_sizer *z, uintptr_t id)
 {
-    int64_t s = count + 1;
-    if (s > 0 && pym_ptrmap_set(z->seen, id, s) < 0) {
+    if (pym_seenmap_again(z->seen, id) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -151,10 +157,7 @@ static int seen_again(pym_sizer *z, uintptr_t id, int64_t count)
 
 int pym_sizer_seen_again(pym_sizer *z, PyObject *obj)
 {
-    int64_t c = 0;
-    if (!pym_ptrmap_get(z->seen, (uintptr_t)obj, &c))
-        c = 0;
-    return seen_again(z, (uintptr_t)obj, c);
+    return seen_again(z, (uintptr_t)obj);
 }
 
 int pym_sizer_exclude_type(pym_sizer *z, PyObject *obj)
@@ -180,13 +183,13 @@ int pym_sizer_exclude_type(pym_sizer *z, PyObject *obj)
     return 0;
 }
 
-void pym_sizer_counts(const pym_sizer *z, Py_ssize_t *sized, Py_ssize_t *seen, Py_ssize_t *duplicate)
+void pym_sizer_counts(pym_sizer *z, Py_ssize_t *sized, Py_ssize_t *seen, Py_ssize_t *duplicate)
 {
     size_t pos = 0;
     uintptr_t key;
     int64_t c;
     Py_ssize_t a = 0, b = 0, d = 0;
-    while (pym_ptrmap_next(z->seen, &pos, &key, &c)) {
+    while (pym_seenmap_next(z->seen, &pos, &key, &c)) {
         if (c > 0) {
             a++;
             b += (Py_ssize_t)c;
@@ -265,7 +268,7 @@ static int prof_update(pym_sizer *z, uintptr_t key, PyObject *obj, int virt, Py_
 }
 
 /* Pympler's _rank: keep the 100 largest, sorted by decreasing size. */
-static int rank(pym_sizer *z, const pym_frame *n)
+static int rank(pym_sizer *z, const node *n)
 {
     size_t i = 0, j = z->nranks;
     while (i < j) {
@@ -301,12 +304,17 @@ static int rank(pym_sizer *z, const pym_frame *n)
 
 /* ---- the walk --------------------------------------------------------- */
 
+static void node_release(node *n)
+{
+    Py_CLEAR(n->obj);
+    Py_CLEAR(n->name);
+    Py_CLEAR(n->rs);
+}
+
 static void frame_release(pym_frame *f)
 {
     pym_refs_close(&f->cur);
-    Py_CLEAR(f->obj);
-    Py_CLEAR(f->name);
-    Py_CLEAR(f->rs);
+    node_release(&f->n);
 }
 
 static pym_frame *push_frame(pym_sizer *z, size_t *sp)
@@ -321,13 +329,11 @@ static pym_frame *push_frame(pym_sizer *z, size_t *sp)
         z->stack = nf;
         z->cap_stack = cap;
     }
-    pym_frame *f = &z->stack[(*sp)++];
-    memset(f, 0, sizeof *f);
-    return f;
+    return &z->stack[(*sp)++];
 }
 
 /* After the referents: rank, total, Asized.  Consumes n's references. */
-static int finish(pym_sizer *z, pym_frame *n, int rank_ok, node_result *out)
+static int finish(pym_sizer *z, node *n, int rank_ok, node_result *out)
 {
     int rc = 0;
     out->s = n->s;
@@ -347,7 +353,7 @@ static int finish(pym_sizer *z, pym_frame *n, int rank_ok, node_result *out)
                 rc = -1;
         }
     }
-    frame_release(n);
+    node_release(n);
     return rc;
 }
 
@@ -358,7 +364,7 @@ static int deliver(pym_sizer *z, size_t sp, node_result *r, node_result *top)
         *top = *r;
         return 0;
     }
-    pym_frame *p = &z->stack[sp - 1];
+    node *p = &z->stack[sp - 1].n;
     p->s += r->s;
     if (r->asized) {
         int rc = p->rs ? PyList_Append(p->rs, r->asized) : 0;
@@ -381,14 +387,21 @@ static int missed(pym_sizer *z)
 
 static pym_typedef *typedef_of(pym_sizer *z, PyObject *obj, uintptr_t key)
 {
+    size_t slot = (key >> 4) & (sizeof z->tcache / sizeof z->tcache[0] - 1);
+    if (z->tcache[slot].key == key)
+        return z->tcache[slot].td;
     pym_typedef *td = pym_tdtab_get(pym_td_global(), key);
-    if (td)
-        return td;
-    td = pym_tdtab_get(z->dynamic, key);
-    if (td)
-        return td;
-    pym_td_opts o = pym_sizer_td_opts(z);
-    return pym_typedef_lookup(obj, &o, NULL);
+    if (!td)
+        td = pym_tdtab_get(z->dynamic, key);
+    if (!td) {
+        pym_td_opts o = pym_sizer_td_opts(z);
+        td = pym_typedef_lookup(obj, &o, NULL);
+        if (!td)
+            return NULL;
+    }
+    z->tcache[slot].key = key;
+    z->tcache[slot].td = td;
+    return td;
 }
 
 /* Enter one object (Pympler's _sizer up to its referents loop).  Steals obj
@@ -397,32 +410,36 @@ static pym_typedef *typedef_of(pym_sizer *z, PyObject *obj, uintptr_t key)
 static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssize_t deep, int sized,
                  PyObject *name, int virt, node_result *top)
 {
-    pym_frame n;
-    memset(&n, 0, sizeof n);
+    node n;
     n.obj = obj;
     n.name = name;
+    n.rs = NULL;
+    n.td = NULL;
+    n.key = 0;
     n.pid = pid;
+    n.s = n.f = 0;
     n.deep = deep;
     n.sized = (uint8_t)sized;
+    n.named = 0;
     n.virt = (uint8_t)virt;
     n.id = virt ? (uintptr_t)obj + sizeof(void *) : (uintptr_t)obj;
     node_result res;
 
     int64_t count;
-    int r = pym_ptrmap_get_or_insert(z->seen, n.id, 1, &count);
+    int r = pym_seenmap_get_or_insert(z->seen, n.id, 1, &count);
     if (r < 0) {
         PyErr_NoMemory();
         goto fail;
     }
     if (r == 1) {
         if (deep || count) {
-            if (count && seen_again(z, n.id, count) < 0)
+            if (count && seen_again(z, n.id) < 0)
                 goto fail;
             if (finish(z, &n, 0, &res) < 0)
                 return -1;
             return deliver(z, *sp, &res, top);
         }
-        if (seen_again(z, n.id, count) < 0)
+        if (seen_again(z, n.id) < 0)
             goto fail;
     }
 
@@ -457,14 +474,14 @@ static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssiz
         n.named = (uint8_t)(sized && deep < z->detail);
         if (n.named && !(n.rs = PyList_New(0)))
             goto fail;
-        if (pym_refs_open(&n.cur, obj, n.td, n.named, virt) < 0)
-            goto error;
         pym_frame *f = push_frame(z, sp);
-        if (!f) {
-            frame_release(&n);
-            return -1;
+        if (!f)
+            goto fail;
+        if (pym_refs_open(&f->cur, obj, n.td, n.named, virt) < 0) {
+            (*sp)--;
+            goto error;
         }
-        *f = n;
+        f->n = n;
         return 1;
     }
 done:
@@ -478,14 +495,16 @@ error:
         return deliver(z, *sp, &res, top);
     }
 fail:
-    frame_release(&n);
+    node_release(&n);
     return -1;
 }
 
 /* Finish the top frame and deliver its result downwards. */
 static int pop(pym_sizer *z, size_t *sp, int completed, node_result *top)
 {
-    pym_frame n = z->stack[--(*sp)];
+    pym_frame *f = &z->stack[--(*sp)];
+    pym_refs_close(&f->cur);
+    node n = f->n;
     if (completed && z->depth < n.deep + 1)
         z->depth = n.deep + 1;
     node_result res;
@@ -517,6 +536,7 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
     int rc = enter(z, &sp, Py_NewRef(obj), 0, 0, asized != NULL, NULL, 0, &top);
     while (rc >= 0 && sp > 0) {
         pym_frame *f = &z->stack[sp - 1];
+        node *fn = &f->n;
         PyObject *child, *cname;
         int r = pym_refs_next(&f->cur, &child, &cname);
         if (r < 0) {
@@ -529,7 +549,7 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
         }
         int virt = r == PYM_REF_VIRTUAL_DICT;
         if (virt)
-            child = Py_NewRef(f->obj);
+            child = Py_NewRef(fn->obj);
         else if (keep_if_temporary(z, child, pym_refs_may_create(&f->cur)) < 0) {
             Py_DECREF(child);
             Py_XDECREF(cname);
@@ -537,7 +557,7 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
             break;
         }
         PyObject *name = NULL;
-        if (f->named) {
+        if (fn->named) {
             name = cname ? cname : pym_name_or_repr(child, z->clip);
             if (!name) {
                 Py_DECREF(child);
@@ -548,7 +568,7 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
         else {
             Py_XDECREF(cname);
         }
-        rc = enter(z, &sp, child, f->id, f->deep + 1, f->named, name, virt, &top);
+        rc = enter(z, &sp, child, fn->id, fn->deep + 1, fn->named, name, virt, &top);
     }
     if (rc < 0) {
         while (sp > 0)

@@ -14,6 +14,7 @@
 #define PYM_SIZER_H
 
 #include "ptrmap.h"
+#include "seenmap.h"
 #include "typedef.h"
 
 /* Builds an Asized(size, flat, refs, name); refs is a list (may be NULL).
@@ -42,7 +43,7 @@ typedef struct pym_sizer {
     Py_ssize_t above, mask, clip, cutoff, detail, limit, stats;
     int code, derive, frames, ignored, infer, profile;
     /* state */
-    pym_ptrmap *seen;
+    pym_seenmap *seen;
     pym_tdtab *dynamic;    /* typedefs made during this run */
     PyObject *keepalive;   /* list of temporaries met while sizing */
     pym_ptrmap *excl;      /* typedef key -> count of excluded instances */
@@ -54,6 +55,11 @@ typedef struct pym_sizer {
     pym_rank ranks[PYM_MAX_RANKS];
     size_t nranks;
     pym_asized_ctor make_asized;
+    /* typedef key -> typedef, direct mapped; valid until the next clear */
+    struct {
+        uintptr_t key;
+        pym_typedef *td;
+    } tcache[256];
     /* the explicit stack, reused between calls */
     struct pym_frame *stack;
     size_t cap_stack;
@@ -80,7 +86,7 @@ int pym_sizer_exclude_type(pym_sizer *z, PyObject *obj);
 
 /* Counters over the seen table: sized (count > 0), seen (sum of counts > 0),
  * duplicate (count > 1). */
-void pym_sizer_counts(const pym_sizer *z, Py_ssize_t *sized, Py_ssize_t *seen, Py_ssize_t *duplicate);
+void pym_sizer_counts(pym_sizer *z, Py_ssize_t *sized, Py_ssize_t *seen, Py_ssize_t *duplicate);
 
 /* Typedef options of this sizer, for lookups outside a run. */
 pym_td_opts pym_sizer_td_opts(pym_sizer *z);

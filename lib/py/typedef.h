@@ -84,8 +84,13 @@ typedef struct pym_typedef {
     uint8_t both;    /* 1: data, 0: code only */
     uint8_t vari;    /* item size varies: read obj.itemsize */
     uint8_t mapped;  /* numpy.memmap: add the mapped share of the file */
+    uint8_t direct;  /* instances: 0 unknown, else PYM_DIRECT_* bits + 1 */
     PyObject *slots; /* owned, lazily: mangled __slots__ names (tuple) or Py_None */
 } pym_typedef;
+
+/* Which instance attributes the engine may read without a lookup. */
+#define PYM_DIRECT_DICT 1  /* __dict__ is the standard slot */
+#define PYM_DIRECT_CLASS 2 /* __class__ is type(obj) */
 
 /* Table keys: a type (instances of it) or a class object tagged as class key. */
 #define PYM_TD_CLASSKEY ((uintptr_t)1)
