@@ -371,18 +371,19 @@ int pym_report_largest(const pym_report *r, Py_ssize_t w, Py_ssize_t cutoff)
 typedef struct {
     const pym_prof *p;
     PyObject *name; /* _prepr(key) */
+    size_t order;   /* first-seen order */
 } prof_row;
 
+/* Descending by (total, number); ties keep first-seen order, as Pympler's
+ * sorted(..., reverse=True) does (its profiles never compare equal names). */
 static int row_cmp(const void *a, const void *b)
 {
     const prof_row *x = a, *y = b;
-    /* descending by (total, number, name) */
     if (x->p->total != y->p->total)
         return x->p->total < y->p->total ? 1 : -1;
     if (x->p->number != y->p->number)
         return x->p->number < y->p->number ? 1 : -1;
-    int c = PyUnicode_Compare(x->name, y->name);
-    return -c;
+    return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static PyObject *prof_text(const pym_sizer *z, const pym_prof *p)
@@ -437,13 +438,12 @@ int pym_report_profiles(const pym_report *r, Py_ssize_t w, Py_ssize_t cutoff)
         if (!all && !(p->total > 0 || p->number > 1))
             continue;
         rows[k].p = p;
+        rows[k].order = k;
         if (!(rows[k].name = pym_prepr_key(p->key, z->clip)))
             goto done;
         k++;
     }
     qsort(rows, nt, sizeof *rows, row_cmp);
-    if (PyErr_Occurred())
-        goto done;
     Py_ssize_t c = 0, C = 0;
     const char *s = "";
     if (z->total) {
@@ -559,7 +559,9 @@ done:
 
 int pym_report_typedefs(const pym_report *r, Py_ssize_t w)
 {
-    static const int order[] = {PYM_KIND_STATIC, PYM_KIND_DYNAMIC, PYM_KIND_DERIVED, PYM_KIND_IGNORED,
+    /* Pympler iterates a set of the kind names, whose order depends on the
+     * string hash seed; this is its order under PYTHONHASHSEED=0. */
+    static const int order[] = {PYM_KIND_DERIVED, PYM_KIND_IGNORED, PYM_KIND_DYNAMIC, PYM_KIND_STATIC,
                                 PYM_KIND_INFERRED};
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         if (typedefs_of_kind(r, w, order[i]) < 0)

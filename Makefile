@@ -1,0 +1,243 @@
+# Pympler in C -- build, tests, benchmarks.
+#
+#   make                 libraries, the Python package and the command (target: all)
+#   make test            C tests (CUnit) then Python tests (pytest)
+#   make test-sanitize   the same, built with ASan+UBSan into build-asan/
+#   make example         run the command on examples/structure.py
+#   make bench           benchmark against the reference Pympler 1.1
+#   make deps            install missing system/Python dependencies (runs once)
+#   make clean           remove the build trees
+#
+# Variables: BUILD=dir (default build), PYTHON=interpreter (default python3),
+# V=1 (show commands), WERROR=1 (warnings are errors), SANITIZE=address,undefined,
+# CC, CFLAGS, LDFLAGS (appended to the computed flags).
+#
+# Outputs, all under $(BUILD):
+#   lib/libpymcore.a                 lib/core/*.c  (pure C, -fPIC)
+#   lib/libpympy.a                   lib/py/*.c    (Python-aware engine, -fPIC)
+#   python/pympler/NAME$(EXT_SUFFIX)  pympler/NAME.c, one extension module each
+#   python/pympler/...               pympler/**/*.py and package data, copied
+#   bin/pympler                      cli/*.c, embeds the interpreter $(PYTHON)
+#   tests/c_tests                    tests/c/*.c, the CUnit runner
+
+BUILD ?= build
+PYTHON ?= python3
+V ?= 0
+WERROR ?= 0
+SANITIZE ?=
+ASAN_BUILD = build-asan
+REFERENCE = $(CURDIR)/.deps/pympler-1.1
+
+# ---------------------------------------------------------------- interpreter
+# One query of the interpreter: extension suffix, libdir, its own -config.
+# The -config script must be the one of this exact interpreter (not the
+# python3-config shim on PATH), and the command gets an rpath to its libdir:
+# otherwise the binary silently loads Debian's libpython3.11.so (same soname).
+PY_VARS := $(shell $(PYTHON) -c 'import sysconfig as s; v = s.get_config_var; \
+	print(v("EXT_SUFFIX"), v("LIBDIR"), v("BINDIR") + "/python" + v("LDVERSION") + "-config")' 2>/dev/null)
+EXT_SUFFIX := $(word 1,$(PY_VARS))
+PY_LIBDIR := $(word 2,$(PY_VARS))
+PYTHON_CONFIG ?= $(word 3,$(PY_VARS))
+ifeq ($(filter clean distclean,$(MAKECMDGOALS)),)
+ifeq ($(EXT_SUFFIX),)
+$(error cannot query sysconfig of '$(PYTHON)'; set PYTHON=/path/to/python3)
+endif
+PY_INCLUDES := $(shell $(PYTHON_CONFIG) --includes)
+PY_EMBED_LIBS := $(shell $(PYTHON_CONFIG) --embed --ldflags) -Wl,-rpath,$(PY_LIBDIR)
+endif
+CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+
+# ---------------------------------------------------------------- flags
+STD = -std=c11
+OPT ?= -O2
+DEBUG ?= -g
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+VISIBILITY = -fvisibility=hidden
+PIC = -fPIC
+DEPFLAGS = -MMD -MP
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifneq ($(SANITIZE),)
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+endif
+
+FINAL_CFLAGS = $(STD) $(OPT) $(DEBUG) $(WARN) $(VISIBILITY) $(SAN_FLAGS) $(CFLAGS)
+FINAL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+CORE_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core
+PY_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core -Ilib/py $(PY_INCLUDES)
+CLI_CFLAGS = $(FINAL_CFLAGS) -Ilib/core $(PY_INCLUDES)
+CTEST_CFLAGS = $(FINAL_CFLAGS) -Ilib/core
+EXT_LDFLAGS = -shared $(FINAL_LDFLAGS)
+EXT_LIBS =
+CLI_LIBS = $(PY_EMBED_LIBS)
+CTEST_LIBS = $(CUNIT_LIBS)
+
+# ---------------------------------------------------------------- sources
+rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(filter $2,$d))
+
+CORE_SRC := $(wildcard lib/core/*.c)
+PY_SRC := $(wildcard lib/py/*.c)
+MOD_SRC := $(wildcard pympler/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+CTEST_SRC := $(wildcard tests/c/*.c)
+# Every file of the package tree except C sources and build leftovers is
+# copied: pympler/**/*.py and package data (templates, static, py.typed).
+PKG_ALL := $(call rwildcard,pympler,%)
+PKG_DATA := $(foreach f,$(PKG_ALL),$(if $(wildcard $f/.),,$f))
+PKG_DATA := $(filter-out %.c %.h %.o %.d %.pyc %.so,$(PKG_DATA))
+
+OBJ = $(BUILD)/obj
+CORE_OBJ = $(CORE_SRC:%.c=$(OBJ)/%.o)
+PY_OBJ = $(PY_SRC:%.c=$(OBJ)/%.o)
+MOD_OBJ = $(MOD_SRC:%.c=$(OBJ)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(OBJ)/%.o)
+CTEST_OBJ = $(CTEST_SRC:%.c=$(OBJ)/%.o)
+ALL_OBJ = $(CORE_OBJ) $(PY_OBJ) $(MOD_OBJ) $(CLI_OBJ) $(CTEST_OBJ)
+
+CORE_LIB = $(BUILD)/lib/libpymcore.a
+PY_LIB = $(BUILD)/lib/libpympy.a
+PYDIR = $(BUILD)/python
+MODULES = $(MOD_SRC:pympler/%.c=$(PYDIR)/pympler/%$(EXT_SUFFIX))
+PKG_FILES = $(PKG_DATA:%=$(PYDIR)/%)
+BIN = $(BUILD)/bin/pympler
+CTESTS = $(BUILD)/tests/c_tests
+
+DEPS_STAMP = $(BUILD)/.deps-ok
+FLAGS_STAMP = $(BUILD)/.flags
+
+# ---------------------------------------------------------------- test environment
+comma := ,
+empty :=
+space := $(empty) $(empty)
+SAN_RUNTIME_address = libasan.so
+SAN_RUNTIME_undefined = libubsan.so
+SAN_PRELOAD = $(subst $(space),:,$(strip $(foreach s,$(subst $(comma), ,$(SANITIZE)),\
+	$(if $(SAN_RUNTIME_$s),$(shell $(CC) -print-file-name=$(SAN_RUNTIME_$s))))))
+ABS_BUILD = $(abspath $(BUILD))
+PYTEST_FLAGS = -q
+PY_TEST_ENV = PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) \
+	PYMPLER_BIN=$(ABS_BUILD)/bin/pympler
+ifneq ($(SANITIZE),)
+# The interpreter is not instrumented: the sanitizer runtimes must be loaded
+# first. CPython leaks at exit, so no leak check there; the C tests keep it.
+# PYTHONMALLOC=malloc routes Python objects through ASan's malloc so overruns
+# of object memory are caught (pymalloc would hide them).
+# --capture=sys: pytest's default fd capture would swallow the report of a
+# sanitizer that kills the interpreter.
+PY_TEST_ENV += LD_PRELOAD=$(SAN_PRELOAD) ASAN_OPTIONS=detect_leaks=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PYTHONMALLOC=malloc
+PYTEST_FLAGS += --capture=sys
+C_TEST_ENV = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+endif
+
+# ---------------------------------------------------------------- quiet output
+ifeq ($(V),1)
+QUIET_CC =
+QUIET_AR =
+QUIET_LINK =
+QUIET_CP =
+else
+QUIET_CC = @printf '    %-5s %s\n' CC $@ 1>&2;
+QUIET_AR = @printf '    %-5s %s\n' AR $@ 1>&2;
+QUIET_LINK = @printf '    %-5s %s\n' LINK $@ 1>&2;
+QUIET_CP = @printf '    %-5s %s\n' CP $@ 1>&2;
+endif
+
+# ---------------------------------------------------------------- targets
+.PHONY: all test test-sanitize bench example deps clean distclean FORCE
+
+all: $(CORE_LIB) $(PY_LIB) $(MODULES) $(PKG_FILES) $(BIN)
+
+deps: $(DEPS_STAMP)
+
+# The script is idempotent and cheap; the stamp makes it run once per build
+# tree, again when the script changes or the reference install disappears.
+$(DEPS_STAMP): scripts/install-deps.sh $(if $(wildcard $(REFERENCE)/pympler/asizeof.py),,FORCE)
+	PYTHON=$(PYTHON) sh scripts/install-deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# Rewritten only when the compiler or the flags change, so that switching
+# WERROR, SANITIZE or CFLAGS in one build tree recompiles everything.
+FLAGS_NOW = $(CC) | $(FINAL_CFLAGS) | $(PY_INCLUDES) | $(FINAL_LDFLAGS) | $(PY_EMBED_LIBS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $@ || printf '%s\n' '$(FLAGS_NOW)' > $@
+
+$(OBJ)/lib/core/%.o: lib/core/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CORE_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OBJ)/lib/py/%.o: lib/py/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OBJ)/pympler/%.o: pympler/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OBJ)/cli/%.o: cli/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CLI_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OBJ)/tests/c/%.o: tests/c/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(QUIET_CC)$(CC) $(CTEST_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# rm first: ar would keep members of deleted sources.
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
+$(PY_LIB): $(PY_OBJ)
+	@mkdir -p $(@D)
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
+# Extension modules do not link libpython: the interpreter provides it.
+$(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/pympler/%.o $(PY_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(PY_LIB) $(CORE_LIB) $(EXT_LIBS)
+
+$(PYDIR)/pympler/%: pympler/%
+	@mkdir -p $(@D)
+	$(QUIET_CP)cp $< $@
+
+$(BIN): $(CLI_OBJ)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(FINAL_LDFLAGS) -o $@ $^ $(CLI_LIBS)
+
+$(CTESTS): $(CTEST_OBJ) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(FINAL_LDFLAGS) -o $@ $(CTEST_OBJ) $(CORE_LIB) $(CTEST_LIBS)
+
+# pytest exits 5 when it collects nothing: any non-zero status fails the target.
+# -P: "python -m" would put the current directory first on sys.path, and the
+# source tree's pympler/ (no extension modules) would shadow $(BUILD)/python.
+test: all $(CTESTS)
+	$(C_TEST_ENV) $(CTESTS)
+	$(PY_TEST_ENV) $(PYTHON) -P -m pytest $(PYTEST_FLAGS) tests/python
+
+test-sanitize:
+	$(MAKE) BUILD=$(ASAN_BUILD) SANITIZE=address,undefined test
+
+example: all
+	$(BIN) asizeof --detail 2 --setup "$$(cat examples/structure.py)" data
+
+bench: all
+	PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_asizeof.py
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) pympler.egg-info dist
+
+# Also drop the reference Pympler 1.1 installed by scripts/install-deps.sh.
+distclean: clean
+	rm -rf .deps
+
+FORCE:
+
+# Objects reached only through pattern rules would count as intermediate and
+# be deleted after each build, forcing relinks.
+.SECONDARY: $(ALL_OBJ)
+
+-include $(ALL_OBJ:.o=.d)

@@ -1,0 +1,85 @@
+#!/bin/sh
+# Install what this machine lacks to build and test Pympler-in-C; do nothing
+# for what is present.  Idempotent, non-interactive (CI, no stdin), fast when
+# everything is there (a dpkg-query and one interpreter start).
+#
+#   PYTHON=python3 scripts/install-deps.sh
+#
+# 1. Debian packages (apt-get update runs once, only when one is missing).
+# 2. Python packages for $PYTHON: pytest, numpy, setuptools, wheel.
+# 3. The reference Pympler 1.1 in .deps/pympler-1.1 (benchmarks and
+#    differential tests; PYMPLER_REFERENCE points there).
+set -eu
+
+PYTHON=${PYTHON:-python3}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+REFERENCE="$ROOT/.deps/pympler-1.1"
+
+DEB_PACKAGES="build-essential pkg-config libgraphviz-dev libgvc6 libpng-dev
+libcunit1-dev valgrind libpng-tools fonts-dejavu-core"
+
+say() { printf 'install-deps: %s\n' "$*" >&2; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@"
+    else
+        say "need root to run: $*"
+        exit 1
+    fi
+}
+
+# ---------------------------------------------------------------- Debian
+# The interpreter's headers: a Debian interpreter needs its -dev package
+# (the pyenv one ships its own).
+py_headers=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+if [ ! -f "$py_headers/Python.h" ]; then
+    case "$py_headers" in
+    /usr/include/*) DEB_PACKAGES="$DEB_PACKAGES $(basename "$py_headers")-dev" ;;
+    *) say "no Python.h in $py_headers: install the headers of $PYTHON"; exit 1 ;;
+    esac
+fi
+
+missing=""
+for pkg in $DEB_PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    case "$status" in
+    *" installed") ;;
+    *) missing="$missing $pkg" ;;
+    esac
+done
+if [ -n "$missing" ]; then
+    say "apt-get install$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -q </dev/null
+    # shellcheck disable=SC2086
+    as_root apt-get install -y -q --no-install-recommends $missing </dev/null
+fi
+
+# ---------------------------------------------------------------- Python
+pip_install() {
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q \
+        --disable-pip-version-check --no-input "$@" </dev/null
+}
+
+missing=$("$PYTHON" - <<'EOF'
+import importlib.util
+print(" ".join(p for p, m in [("pytest", "pytest"), ("numpy", "numpy"),
+                              ("setuptools", "setuptools"), ("wheel", "wheel")]
+               if importlib.util.find_spec(m) is None))
+EOF
+)
+if [ -n "$missing" ]; then
+    say "pip install $missing"
+    # shellcheck disable=SC2086
+    pip_install $missing
+fi
+
+# ---------------------------------------------------------------- reference
+if [ ! -f "$REFERENCE/pympler/asizeof.py" ]; then
+    say "pip install --target $REFERENCE pympler==1.1"
+    rm -rf "$REFERENCE"
+    pip_install --no-deps --target "$REFERENCE" pympler==1.1
+fi

@@ -1,0 +1,42 @@
+"""Build Pympler-in-C with setuptools: `pip install .`
+
+One Extension per pympler/NAME.c (module pympler.NAME), each compiled with
+the whole engine (lib/py/*.c) and core (lib/core/*.c).  The Makefile is the
+development build; this file exists for pip.
+"""
+import glob
+import os
+
+from setuptools import Extension, find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sources(pattern):
+    # setuptools wants paths relative to setup.py
+    return sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, pattern)))
+
+
+ENGINE = sources("lib/py/*.c") + sources("lib/core/*.c")
+HEADERS = sources("lib/py/*.h") + sources("lib/core/*.h")
+
+ext_modules = [
+    Extension(
+        "pympler." + os.path.splitext(os.path.basename(module))[0],
+        sources=[module] + ENGINE,
+        depends=HEADERS,
+        include_dirs=["lib/core", "lib/py"],
+        extra_compile_args=["-std=c11"],
+    )
+    for module in sources("pympler/*.c")
+]
+
+setup(
+    packages=find_packages(include=["pympler", "pympler.*"]),
+    package_data={"pympler": ["templates/*", "static/*", "py.typed"]},
+    # the module sources sit in the package directory: keep them out of the wheel
+    exclude_package_data={"pympler": ["*.c", "*.h"]},
+    ext_modules=ext_modules,
+    # keep setuptools' own build tree apart from the Makefile's
+    options={"build": {"build_base": "build/setuptools"}},
+)
