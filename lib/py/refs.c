@@ -493,15 +493,16 @@ static int emit_pair(pym_refcursor *c, PyObject **child, PyObject **name)
         c->key_out = 1;
         if (c->named && !(*name = key_name(c->pend_key)))
             return -1;
-        *child = Py_NewRef(c->pend_key);
+        *child = c->pend_key; /* the cursor keeps it until the value is out */
+        c->borrowed = 1;
         return PYM_REF_OBJECT;
     }
     c->key_out = 0;
     if (c->named && !(*name = value_name(c->pend_key, c->pend_val)))
         return -1;
-    *child = Py_NewRef(c->pend_val);
+    *child = c->pend_val; /* ownership passes to the caller */
+    c->pend_val = NULL;
     Py_CLEAR(c->pend_key);
-    Py_CLEAR(c->pend_val);
     return PYM_REF_OBJECT;
 }
 
@@ -767,17 +768,20 @@ int pym_refs_next(pym_refcursor *c, PyObject **child, PyObject **name)
 {
     *child = NULL;
     *name = NULL;
+    c->borrowed = 0;
     switch (c->kind) {
     case CK_LIST:
         if (c->pos >= PyList_GET_SIZE(c->obj))
             return PYM_REF_END;
-        *child = Py_NewRef(PyList_GET_ITEM(c->obj, c->pos));
+        *child = PyList_GET_ITEM(c->obj, c->pos);
+        c->borrowed = 1;
         c->pos++;
         return PYM_REF_OBJECT;
     case CK_TUPLE:
         if (c->pos >= PyTuple_GET_SIZE(c->obj))
             return PYM_REF_END;
-        *child = Py_NewRef(PyTuple_GET_ITEM(c->obj, c->pos));
+        *child = PyTuple_GET_ITEM(c->obj, c->pos);
+        c->borrowed = 1;
         c->pos++;
         return PYM_REF_OBJECT;
     case CK_SET: {
@@ -789,7 +793,8 @@ int pym_refs_next(pym_refcursor *c, PyObject **child, PyObject **name)
         Py_hash_t hash;
         if (!_PySet_NextEntry(c->obj, &c->pos, &key, &hash))
             return PYM_REF_END;
-        *child = Py_NewRef(key);
+        *child = key;
+        c->borrowed = 1;
         return PYM_REF_OBJECT;
     }
     case CK_DICT:

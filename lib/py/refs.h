@@ -25,6 +25,7 @@ typedef struct pym_refcursor {
     uint8_t named;   /* yield names */
     uint8_t phase;   /* position within multi-part kinds */
     uint8_t key_out; /* dict kinds: the key of the current pair was yielded */
+    uint8_t borrowed; /* the last child is borrowed (valid until the next call) */
     Py_ssize_t pos;  /* index or dict position */
     Py_ssize_t used; /* container size at open, to detect mutation */
     void *token;     /* inline-values pointer at open (virtual dicts) */
@@ -38,7 +39,9 @@ typedef struct pym_refcursor {
  * Returns 0, or -1 with an exception (the cursor is then closed). */
 int pym_refs_open(pym_refcursor *c, PyObject *obj, pym_typedef *td, int named, int virtual_dict);
 
-/* Next referent: PYM_REF_OBJECT with *child (new ref) and, in named mode,
+/* Next referent: PYM_REF_OBJECT with *child (a new reference, or borrowed
+ * when c->borrowed is set: then it stays valid until the next call, as long as
+ * no Python code runs in between) and, in named mode,
  * *name (new ref, or NULL when the referent is unnamed); PYM_REF_VIRTUAL_DICT
  * with *name; PYM_REF_END; or -1 with an exception. */
 int pym_refs_next(pym_refcursor *c, PyObject **child, PyObject **name);

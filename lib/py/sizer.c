@@ -523,6 +523,34 @@ static int keep_if_temporary(pym_sizer *z, PyObject *child, int from_lookup)
     return 0;
 }
 
+/* The hot path: a child whose typedef has no referents (ints, strings,
+ * floats...) while no statistics, exclusions or Asized names are wanted is
+ * counted right here.  Returns 1 when handled, 0 when the general path must
+ * run, -1 on a propagating error. */
+static int leaf(pym_sizer *z, node *parent, PyObject *child)
+{
+    uintptr_t key = (uintptr_t)Py_TYPE(child);
+    size_t slot = (key >> 4) & (sizeof z->tcache / sizeof z->tcache[0] - 1);
+    pym_typedef *td = z->tcache[slot].td;
+    if (z->tcache[slot].key != key || td->refs != PYM_REFS_NONE || Py_TYPE(child) == &PyType_Type)
+        return 0;
+    int64_t count;
+    int r = pym_seenmap_get_or_insert(z->seen, (uintptr_t)child, 1, &count);
+    if (r < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (r == 1)
+        return count ? (seen_again(z, (uintptr_t)child) < 0 ? -1 : 1) : 1;
+    if (!(td->both || z->code) || (z->ignored && td->kind == PYM_KIND_IGNORED))
+        return 1;
+    Py_ssize_t s = pym_flat(td, child, z->mask);
+    if (s < 0)
+        return missed(z) == 0 ? 1 : -1;
+    parent->s += s;
+    return 1;
+}
+
 Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
 {
     static int busy;
@@ -531,6 +559,7 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
         return -1;
     }
     busy = 1;
+    int fast = !z->stats && !z->profile && !pym_ptrmap_size(z->excl);
     size_t sp = 0;
     node_result top = {0, NULL};
     int rc = enter(z, &sp, Py_NewRef(obj), 0, 0, asized != NULL, NULL, 0, &top);
@@ -548,13 +577,27 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
             continue;
         }
         int virt = r == PYM_REF_VIRTUAL_DICT;
-        if (virt)
+        if (virt) {
             child = Py_NewRef(fn->obj);
-        else if (keep_if_temporary(z, child, pym_refs_may_create(&f->cur)) < 0) {
-            Py_DECREF(child);
-            Py_XDECREF(cname);
-            rc = -1;
-            break;
+        }
+        else {
+            if (f->cur.borrowed)
+                Py_INCREF(child);
+            else if (keep_if_temporary(z, child, pym_refs_may_create(&f->cur)) < 0) {
+                Py_DECREF(child);
+                Py_XDECREF(cname);
+                rc = -1;
+                break;
+            }
+            if (fast && !fn->named) {
+                int l = leaf(z, fn, child);
+                if (l != 0) {
+                    Py_DECREF(child);
+                    Py_XDECREF(cname);
+                    rc = l;
+                    continue;
+                }
+            }
         }
         PyObject *name = NULL;
         if (fn->named) {

@@ -15,9 +15,11 @@
 
 /* Each test_<module>.c defines the NULL-terminated test table of its suite. */
 extern CU_TestInfo pym_ptrmap_tests[];
+extern CU_TestInfo pym_seenmap_tests[];
 
 static CU_SuiteInfo suites[] = {
     {.pName = "ptrmap", .pTests = pym_ptrmap_tests},
+    {.pName = "seenmap", .pTests = pym_seenmap_tests},
     CU_SUITE_INFO_NULL,
 };
 
