@@ -1609,7 +1609,8 @@ static PyObject *collect_refs(PyObject *obj, pym_typedef *td, int named)
             break;
         }
         PyObject *t = PyTuple_Pack(2, name ? name : Py_None, child);
-        Py_DECREF(child);
+        if (!c.borrowed || r == PYM_REF_VIRTUAL_DICT)
+            Py_DECREF(child);
         Py_XDECREF(name);
         if (!t || PyList_Append(out, t) < 0) {
             Py_XDECREF(t);
