@@ -15,7 +15,7 @@
 # Outputs, all under $(BUILD):
 #   lib/libpymcore.a                 lib/core/*.c  (pure C, -fPIC)
 #   lib/libpympy.a                   lib/py/*.c    (Python-aware engine, -fPIC)
-#   python/pympler/NAME$(EXT_SUFFIX)  pympler/NAME.c, one extension module each
+#   python/pympler/NAME$(EXT_SUFFIX)  python/pympler/NAME.c, one extension module each
 #   python/pympler/...               pympler/**/*.py and package data, copied
 #   bin/pympler                      cli/*.c, embeds the interpreter $(PYTHON)
 #   tests/c_tests                    tests/c/*.c, the CUnit runner
@@ -79,12 +79,12 @@ rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(filter $2
 
 CORE_SRC := $(wildcard lib/core/*.c)
 PY_SRC := $(wildcard lib/py/*.c)
-MOD_SRC := $(wildcard pympler/*.c)
+MOD_SRC := $(wildcard python/pympler/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 CTEST_SRC := $(wildcard tests/c/*.c)
 # Every file of the package tree except C sources and build leftovers is
-# copied: pympler/**/*.py and package data (templates, static, py.typed).
-PKG_ALL := $(call rwildcard,pympler,%)
+# copied: python/pympler/**/*.py and package data (templates, static, py.typed).
+PKG_ALL := $(call rwildcard,python/pympler,%)
 PKG_DATA := $(foreach f,$(PKG_ALL),$(if $(wildcard $f/.),,$f))
 PKG_DATA := $(filter-out %.c %.h %.o %.d %.pyc %.so,$(PKG_DATA))
 
@@ -99,8 +99,8 @@ ALL_OBJ = $(CORE_OBJ) $(PY_OBJ) $(MOD_OBJ) $(CLI_OBJ) $(CTEST_OBJ)
 CORE_LIB = $(BUILD)/lib/libpymcore.a
 PY_LIB = $(BUILD)/lib/libpympy.a
 PYDIR = $(BUILD)/python
-MODULES = $(MOD_SRC:pympler/%.c=$(PYDIR)/pympler/%$(EXT_SUFFIX))
-PKG_FILES = $(PKG_DATA:%=$(PYDIR)/%)
+MODULES = $(MOD_SRC:python/pympler/%.c=$(PYDIR)/pympler/%$(EXT_SUFFIX))
+PKG_FILES = $(PKG_DATA:python/%=$(PYDIR)/%)
 BIN = $(BUILD)/bin/pympler
 CTESTS = $(BUILD)/tests/c_tests
 
@@ -173,7 +173,7 @@ $(OBJ)/lib/py/%.o: lib/py/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OBJ)/pympler/%.o: pympler/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
+$(OBJ)/python/pympler/%.o: python/pympler/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(QUIET_CC)$(CC) $(PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -195,11 +195,11 @@ $(PY_LIB): $(PY_OBJ)
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
 
 # Extension modules do not link libpython: the interpreter provides it.
-$(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/pympler/%.o $(PY_LIB) $(CORE_LIB)
+$(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(PY_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(PY_LIB) $(CORE_LIB) $(EXT_LIBS)
 
-$(PYDIR)/pympler/%: pympler/%
+$(PYDIR)/pympler/%: python/pympler/%
 	@mkdir -p $(@D)
 	$(QUIET_CP)cp $< $@
 

@@ -1,6 +1,6 @@
 """Build Pympler-in-C with setuptools: `pip install .`
 
-One Extension per pympler/NAME.c (module pympler.NAME), each compiled with
+One Extension per python/pympler/NAME.c (module pympler.NAME), each compiled with
 the whole engine (lib/py/*.c) and core (lib/core/*.c).  The Makefile is the
 development build; this file exists for pip.
 """
@@ -28,11 +28,12 @@ ext_modules = [
         include_dirs=["lib/core", "lib/py"],
         extra_compile_args=["-std=c11"],
     )
-    for module in sources("pympler/*.c")
+    for module in sources("python/pympler/*.c")
 ]
 
 setup(
-    packages=find_packages(include=["pympler", "pympler.*"]),
+    package_dir={"": "python"},
+    packages=find_packages("python", include=["pympler", "pympler.*"]),
     package_data={"pympler": ["templates/*", "static/*", "py.typed"]},
     # the module sources sit in the package directory: keep them out of the wheel
     exclude_package_data={"pympler": ["*.c", "*.h"]},
