@@ -14,7 +14,7 @@ Py_ssize_t pym_getsizeof(PyObject *obj);
 /* Pympler's _Typedef.flat(obj, mask): getsizeof, or base + leng*item when
  * __sizeof__ fails with TypeError, aligned with mask (align - 1, or 0).
  * -1 with an exception on other errors. */
-Py_ssize_t pym_flat(const pym_typedef *td, PyObject *obj, Py_ssize_t mask);
+Py_ssize_t pym_flat(pym_typedef *td, PyObject *obj, Py_ssize_t mask);
 
 /* The typedef's length function applied to obj (Pympler's leng functions).
  * Returns 0 and sets *n, or sets *has = 0 when the typedef has no length

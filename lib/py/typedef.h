@@ -86,6 +86,12 @@ typedef struct pym_typedef {
     uint8_t mapped;  /* numpy.memmap: add the mapped share of the file */
     uint8_t direct;  /* instances: 0 unknown, else PYM_DIRECT_* bits + 1 */
     PyObject *slots; /* owned, lazily: mangled __slots__ names (tuple) or Py_None */
+    /* how sys.getsizeof is computed for sz_type (a static type), see flatsize.c */
+    PyTypeObject *sz_type;
+    unsigned int sz_version; /* heap types: tp_version_tag when resolved */
+    uint8_t sz_kind;
+    PyCFunction sz_fn;
+    Py_ssize_t sz_pre;
 } pym_typedef;
 
 /* Which instance attributes the engine may read without a lookup. */
