@@ -553,12 +553,12 @@ static int leaf(pym_sizer *z, node *parent, PyObject *child)
 
 Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
 {
-    static int busy;
-    if (busy) {
-        PyErr_SetString(PyExc_RuntimeError, "asizeof called re-entrantly while sizing");
+    /* the stack and state belong to z: a nested run must use another sizer */
+    if (z->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "this sizer is already sizing (re-entrant call)");
         return -1;
     }
-    busy = 1;
+    z->busy = 1;
     int fast = !z->stats && !z->profile && !pym_ptrmap_size(z->excl);
     size_t sp = 0;
     node_result top = {0, NULL};
@@ -618,7 +618,7 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
             frame_release(&z->stack[--sp]);
         Py_CLEAR(top.asized);
     }
-    busy = 0;
+    z->busy = 0;
     if (rc < 0)
         return -1;
     if (asized)

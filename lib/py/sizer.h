@@ -55,6 +55,7 @@ typedef struct pym_sizer {
     pym_rank ranks[PYM_MAX_RANKS];
     size_t nranks;
     pym_asized_ctor make_asized;
+    int busy; /* a run is in progress */
     /* typedef key -> typedef, direct mapped; valid until the next clear */
     struct {
         uintptr_t key;
