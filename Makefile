@@ -146,7 +146,7 @@ QUIET_CP = @printf '    %-5s %s\n' CP $@ 1>&2;
 endif
 
 # ---------------------------------------------------------------- targets
-.PHONY: all test test-sanitize bench example deps clean distclean FORCE
+.PHONY: all test test-sanitize test-valgrind bench example deps clean distclean FORCE
 
 all: $(CORE_LIB) $(PY_LIB) $(MODULES) $(PKG_FILES) $(BIN)
 
@@ -220,6 +220,12 @@ test: all $(CTESTS)
 
 test-sanitize:
 	$(MAKE) BUILD=$(ASAN_BUILD) SANITIZE=address,undefined test
+
+# The C tests under valgrind: no invalid access, no definite or indirect leak.
+test-valgrind: $(CTESTS)
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		$(CTESTS) > $(BUILD)/valgrind.log 2>&1 || (cat $(BUILD)/valgrind.log; exit 1)
+	@tail -6 $(BUILD)/valgrind.log
 
 example: all
 	$(BIN) asizeof --detail 2 --setup "$$(cat examples/structure.py)" data
