@@ -523,16 +523,20 @@ static int keep_if_temporary(pym_sizer *z, PyObject *child, int from_lookup)
     return 0;
 }
 
-/* The hot path: a child whose typedef has no referents (ints, strings,
- * floats...) while no statistics, exclusions or Asized names are wanted is
- * counted right here.  Returns 1 when handled, 0 when the general path must
- * run, -1 on a propagating error. */
+/* The hot path: a child that will not be walked further -- its typedef has
+ * no referents (ints, strings, floats...) or it is not sized at all (a class
+ * while code=False) -- is counted right here when no statistics, exclusions
+ * or Asized names are wanted.  Returns 1 when handled, 0 when the general path
+ * must run, -1 on a propagating error. */
 static int leaf(pym_sizer *z, node *parent, PyObject *child)
 {
-    uintptr_t key = (uintptr_t)Py_TYPE(child);
+    uintptr_t key = pym_td_key_of(child);
     size_t slot = (key >> 4) & (sizeof z->tcache / sizeof z->tcache[0] - 1);
+    if (z->tcache[slot].key != key)
+        return 0;
     pym_typedef *td = z->tcache[slot].td;
-    if (z->tcache[slot].key != key || td->refs != PYM_REFS_NONE || Py_TYPE(child) == &PyType_Type)
+    int sized = (td->both || z->code) && !(z->ignored && td->kind == PYM_KIND_IGNORED);
+    if (sized && td->refs != PYM_REFS_NONE)
         return 0;
     int64_t count;
     int r = pym_seenmap_get_or_insert(z->seen, (uintptr_t)child, 1, &count);
@@ -542,7 +546,7 @@ static int leaf(pym_sizer *z, node *parent, PyObject *child)
     }
     if (r == 1)
         return count ? (seen_again(z, (uintptr_t)child) < 0 ? -1 : 1) : 1;
-    if (!(td->both || z->code) || (z->ignored && td->kind == PYM_KIND_IGNORED))
+    if (!sized)
         return 1;
     Py_ssize_t s = pym_flat(td, child, z->mask);
     if (s < 0)
