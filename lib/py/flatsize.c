@@ -143,11 +143,33 @@ Py_ssize_t pym_getsizeof(PyObject *obj)
 
 /* ---- Pympler's length functions -------------------------------------- */
 
+/* Lengths are estimates of item counts; a hostile __len__ may return
+ * anything up to sys.maxsize, so the arithmetic on them saturates at
+ * PY_SSIZE_T_MAX instead of overflowing. */
+static Py_ssize_t sat_add(Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? PY_SSIZE_T_MAX : PY_SSIZE_T_MIN;
+    return r;
+}
+
+static Py_ssize_t sat_mul(Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t r;
+    if (__builtin_mul_overflow(a, b, &r))
+        return (a < 0) != (b < 0) ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
+    return r;
+}
+
 Py_ssize_t pym_power_of_2(Py_ssize_t n)
 {
     Py_ssize_t p = 1;
-    while (p < n)
+    while (p < n) {
+        if (p > PY_SSIZE_T_MAX / 2)
+            return PY_SSIZE_T_MAX;
         p += p;
+    }
     return p;
 }
 
@@ -188,7 +210,7 @@ static Py_ssize_t len_code(PyObject *co)
     if (a < 0 || (b = attr_int(co, pym_str.co_stacksize)) == -1 ||
         (c = attr_len(co, pym_str.co_cellvars)) < 0 || (d = attr_int(co, pym_str.co_nlocals)) == -1)
         return PyErr_Occurred() ? -1 : 0;
-    return a + b + c + d - 1;
+    return sat_add(sat_add(sat_add(a, b), sat_add(c, d)), -1);
 }
 
 static int len_slice(PyObject *obj, Py_ssize_t *out)
@@ -269,7 +291,7 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
     case PYM_LEN_DICT:
         v = PyObject_Length(obj);
         if (v >= 0)
-            v = v < 6 ? 0 : pym_power_of_2(v + 1);
+            v = v < 6 ? 0 : pym_power_of_2(sat_add(v, 1));
         break;
     case PYM_LEN_FRAME: {
         PyObject *c = pym_getattr_quiet(obj, pym_str.f_code);
@@ -299,7 +321,7 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
     case PYM_LEN_LIST:
         v = PyObject_Length(obj);
         if (v > 8)
-            v += 6 + (v >> 3);
+            v = sat_add(v, 6 + (v >> 3));
         else if (v > 0)
             v += 4;
         break;
@@ -314,7 +336,7 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
     case PYM_LEN_SET:
         v = PyObject_Length(obj);
         if (v > 8)
-            v = pym_power_of_2(v + v - 2);
+            v = pym_power_of_2(sat_add(sat_add(v, v), -2));
         else if (v > 0)
             v = 8;
         break;
@@ -339,12 +361,12 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
     case PYM_LEN_UNICODE:
         v = PyObject_Length(obj);
         if (v >= 0)
-            v += 1;
+            v = sat_add(v, 1);
         break;
     case PYM_LEN_ARRAY: {
         Py_ssize_t len = PyObject_Length(obj);
         Py_ssize_t isz = len < 0 ? -1 : attr_int(obj, pym_str.itemsize);
-        v = (len < 0 || isz == -1) ? -1 : len * isz;
+        v = (len < 0 || isz == -1) ? -1 : sat_mul(len, isz);
         break;
     }
     case PYM_LEN_NUMPY:
@@ -453,31 +475,50 @@ static Py_ssize_t cached_getsizeof(pym_typedef *td, PyObject *obj)
     return s < 0 ? -1 : s + td->sz_pre;
 }
 
+/* Pympler's estimate base + leng(obj) * item (getsizeof's default). */
+static int estimate(const pym_typedef *td, PyObject *obj, Py_ssize_t *out)
+{
+    Py_ssize_t s = td->base;
+    if (td->leng && td->item > 0) {
+        Py_ssize_t n = 0;
+        int has;
+        if (pym_leng_raw(td, obj, &n, &has) < 0)
+            return -1;
+        s = sat_add(s, sat_mul(n, td->item));
+    }
+    *out = s;
+    return 0;
+}
+
 Py_ssize_t pym_flat(pym_typedef *td, PyObject *obj, Py_ssize_t mask)
 {
+    /* Pympler computes the estimate before calling getsizeof, so a class's
+     * __len__ runs (and may raise) even when __sizeof__ works.  The lengths of
+     * builtin types have no side effects: those are computed only if needed. */
+    Py_ssize_t est = 0;
+    int have_est = 0;
+    if ((Py_TYPE(obj)->tp_flags & Py_TPFLAGS_HEAPTYPE) && td->leng && td->item > 0) {
+        if (estimate(td, obj, &est) < 0)
+            return -1;
+        have_est = 1;
+    }
     Py_ssize_t s = cached_getsizeof(td, obj);
     if (s < 0) {
         if (!PyErr_ExceptionMatches(PyExc_TypeError))
             return -1;
-        /* The estimate Pympler passes as getsizeof's default. */
         PyErr_Clear();
-        s = td->base;
-        if (td->leng && td->item > 0) {
-            Py_ssize_t n = 0;
-            int has;
-            if (pym_leng_raw(td, obj, &n, &has) < 0)
-                return -1;
-            s += n * td->item;
-        }
+        if (!have_est && estimate(td, obj, &est) < 0)
+            return -1;
+        s = est < 0 ? 0 : est; /* a negative length (a slice) sizes nothing */
     }
     else if (td->mapped) {
         Py_ssize_t n = 0;
         int has;
         if (pym_leng_raw(td, obj, &n, &has) < 0)
             return -1;
-        s += n;
+        s = sat_add(s, n);
     }
-    if (mask)
+    if (mask && s >= 0 && s <= PY_SSIZE_T_MAX - mask)
         s = (s + mask) & ~mask;
     return s;
 }

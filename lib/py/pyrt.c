@@ -264,6 +264,12 @@ int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObje
     return 0;
 }
 
+Py_ssize_t pym_virtual_dict_count(PyObject *obj)
+{
+    PyDictValues *values = inline_values(obj);
+    return values ? ((const uint8_t *)values)[-2] : -1;
+}
+
 void *pym_virtual_dict_token(PyObject *obj)
 {
     return inline_values(obj);

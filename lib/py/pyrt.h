@@ -64,6 +64,10 @@ Py_ssize_t pym_virtual_dict_size(PyObject *obj);
 int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObject **value);
 Py_ssize_t pym_virtual_dict_len(PyObject *obj);
 
+/* Number of attributes in the inline values (their insertion-order count),
+ * -1 when obj has none. */
+Py_ssize_t pym_virtual_dict_count(PyObject *obj);
+
 /* Identifies the inline values backing a would-be __dict__; it changes when
  * the instance's attribute storage is reorganised (cursors check it). */
 void *pym_virtual_dict_token(PyObject *obj);

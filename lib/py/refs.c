@@ -549,8 +549,9 @@ static int next_pairs(pym_refcursor *c, PyObject **child, PyObject **name)
 static int next_vdict(pym_refcursor *c, PyObject **child, PyObject **name)
 {
     if (!c->pend_key) {
-        if (pym_virtual_dict_token(c->obj) != c->token) {
-            PyErr_SetString(PyExc_RuntimeError, "instance __dict__ changed during sizing");
+        /* as the iterator of the materialised dict would notice */
+        if (pym_virtual_dict_token(c->obj) != c->token || pym_virtual_dict_count(c->obj) != c->used) {
+            PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during iteration");
             return -1;
         }
         PyObject *k, *v;
@@ -674,6 +675,7 @@ int pym_refs_open(pym_refcursor *c, PyObject *obj, pym_typedef *td, int named, i
     if (virtual_dict) {
         c->kind = CK_VDICT;
         c->token = pym_virtual_dict_token(obj);
+        c->used = pym_virtual_dict_count(obj);
         return 0;
     }
     switch (td->refs) {

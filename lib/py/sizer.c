@@ -457,17 +457,18 @@ static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssiz
         goto error;
     if (!(n.td->both || z->code) || (z->ignored && n.td->kind == PYM_KIND_IGNORED))
         goto done;
+    Py_ssize_t flat;
     if (virt) {
-        n.f = pym_virtual_dict_size(obj);
+        flat = pym_virtual_dict_size(obj);
         if (z->mask)
-            n.f = (n.f + z->mask) & ~z->mask;
+            flat = (flat + z->mask) & ~z->mask;
     }
     else {
-        n.f = pym_flat(n.td, obj, z->mask);
+        flat = pym_flat(n.td, obj, z->mask);
     }
-    if (n.f < 0)
-        goto error;
-    n.s = n.f;
+    if (flat < 0)
+        goto error; /* a missed object's flat size stays 0, as in Pympler */
+    n.s = n.f = flat;
     if (z->profile && prof_update(z, n.key, obj, virt, n.s) < 0)
         goto error;
     if (n.td->refs && deep < z->limit && !(deep && PyModule_Check(obj))) {
