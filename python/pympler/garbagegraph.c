@@ -1,0 +1,285 @@
+/* pympler.garbagegraph: GarbageGraph and the debug-garbage switches, as
+ * Pympler 1.1's, in C.
+ *
+ * Unlike Pympler, the collector's debug flags are restored after collecting,
+ * and gc.garbage is left as the user had it (the graph holds the garbage it
+ * shows) unless keep_garbage=True; start_debug_garbage()/end_debug_garbage()
+ * restore the flags and the enabled state they found.  See docs/refgraph.md.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "refgraph.h"
+
+PyMODINIT_FUNC PyInit_garbagegraph(void);
+
+static PyTypeObject *ReferenceGraph; /* from pympler.refgraph */
+static PyObject *gc_module;
+
+/* state saved by start_debug_garbage() */
+static int saved;
+static PyObject *saved_debug;
+static int saved_enabled;
+
+static PyObject *gc_call(const char *name, PyObject *arg)
+{
+    return arg ? PyObject_CallMethod(gc_module, name, "O", arg) : PyObject_CallMethod(gc_module, name, NULL);
+}
+
+/* The garbage the collector finds now, with the collector's debug flags and
+ * gc.garbage as they were before (unless keep). New list. */
+static PyObject *collect_garbage(int collectable, int keep)
+{
+    PyObject *old_debug = gc_call("get_debug", NULL), *garbage = NULL, *before = NULL, *objs = NULL;
+    PyObject *flag = NULL, *r = NULL;
+    if (!old_debug)
+        return NULL;
+    garbage = PyObject_GetAttrString(gc_module, "garbage");
+    if (!garbage || !PyList_Check(garbage)) {
+        if (garbage)
+            PyErr_SetString(PyExc_TypeError, "gc.garbage is not a list");
+        goto done;
+    }
+    if (!(before = PyList_GetSlice(garbage, 0, PyList_GET_SIZE(garbage))))
+        goto done;
+    flag = collectable ? PyObject_GetAttrString(gc_module, "DEBUG_SAVEALL") : PyLong_FromLong(0);
+    if (!flag || !(r = gc_call("set_debug", flag)))
+        goto done;
+    Py_CLEAR(r);
+    r = gc_call("collect", NULL);
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb); /* restore the flags even on error */
+    PyObject *r2 = gc_call("set_debug", old_debug);
+    if (!r2)
+        PyErr_Clear();
+    Py_XDECREF(r2);
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+    if (!r)
+        goto done;
+    objs = PyList_GetSlice(garbage, 0, PyList_GET_SIZE(garbage));
+    if (objs && !keep && PyList_SetSlice(garbage, 0, PyList_GET_SIZE(garbage), before) < 0)
+        Py_CLEAR(objs);
+done:
+    Py_XDECREF(r);
+    Py_XDECREF(flag);
+    Py_XDECREF(before);
+    Py_XDECREF(garbage);
+    Py_DECREF(old_debug);
+    return objs;
+}
+
+static int GarbageGraph_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"reduce", "collectable", "keep_garbage", NULL};
+    int reduce = 0, collectable = 1, keep = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp$p:GarbageGraph", kwlist, &reduce, &collectable, &keep))
+        return -1;
+    PyObject *objs = collect_garbage(collectable, keep);
+    if (!objs)
+        return -1;
+    PyObject *a = Py_BuildValue("(NO)", objs, reduce ? Py_True : Py_False);
+    if (!a)
+        return -1;
+    int r = ReferenceGraph->tp_init(self, a, NULL);
+    Py_DECREF(a);
+    return r;
+}
+
+/* '%' formatting with a tuple, written to stream */
+static int write_fmt(PyObject *stream, const char *fmt, PyObject *args)
+{
+    if (!args)
+        return -1;
+    PyObject *f = PyUnicode_FromString(fmt);
+    PyObject *s = f ? PyUnicode_Format(f, args) : NULL;
+    Py_XDECREF(f);
+    Py_DECREF(args);
+    PyObject *r = s ? PyObject_CallMethod(stream, "write", "O", s) : NULL;
+    Py_XDECREF(s);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+static PyObject *GarbageGraph_print_stats(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"stream", NULL};
+    PyObject *stream = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:print_stats", kwlist, &stream))
+        return NULL;
+    int t = PyObject_IsTrue(stream);
+    if (t < 0)
+        return NULL;
+    if (!t && !(stream = PySys_GetObject("stdout"))) {
+        PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
+        return NULL;
+    }
+    Py_INCREF(stream);
+    PyObject *meta = PyObject_GetAttrString(self, "metadata"), *op = NULL, *key = NULL, *sort = NULL,
+             *kw = NULL, *empty = NULL, *r = NULL, *it = NULL, *m;
+    if (!meta)
+        goto done;
+    /* self.metadata.sort(key=lambda x: -x.size): largest first, stable */
+    op = PyImport_ImportModule("operator");
+    key = op ? PyObject_CallMethod(op, "attrgetter", "s", "size") : NULL;
+    sort = key ? PyObject_GetAttrString(meta, "sort") : NULL;
+    kw = sort ? Py_BuildValue("{sOsO}", "key", key, "reverse", Py_True) : NULL;
+    empty = kw ? PyTuple_New(0) : NULL;
+    r = empty ? PyObject_Call(sort, empty, kw) : NULL;
+    if (!r)
+        goto done;
+    Py_CLEAR(r);
+    if (write_fmt(stream, "%-10s %8s %-12s %-46s\n", Py_BuildValue("(ssss)", "id", "size", "type", "representation")) < 0)
+        goto done;
+    if (!(it = PyObject_GetIter(meta)))
+        goto done;
+    while ((m = PyIter_Next(it))) {
+        PyObject *id = PyObject_GetAttrString(m, "id"), *size = id ? PyObject_GetAttrString(m, "size") : NULL;
+        PyObject *type = size ? PyObject_GetAttrString(m, "type") : NULL;
+        PyObject *str = type ? PyObject_GetAttrString(m, "str") : NULL;
+        PyObject *tt = str ? pym_trunc(type, 12) : NULL, *ts = tt ? pym_trunc(str, 46) : NULL;
+        int e = ts ? write_fmt(stream, "0x%08x %8d %-12s %-46s\n", Py_BuildValue("(OOOO)", id, size, tt, ts)) : -1;
+        Py_XDECREF(id);
+        Py_XDECREF(size);
+        Py_XDECREF(type);
+        Py_XDECREF(str);
+        Py_XDECREF(tt);
+        Py_XDECREF(ts);
+        Py_DECREF(m);
+        if (e < 0)
+            goto done;
+    }
+    if (PyErr_Occurred())
+        goto done;
+    PyObject *count = PyObject_GetAttrString(self, "count");
+    PyObject *cyc = count ? PyObject_GetAttrString(self, "num_in_cycles") : NULL;
+    PyObject *total = cyc ? PyObject_GetAttrString(self, "total_size") : NULL;
+    double tot = total ? PyFloat_AsDouble(total) : -1;
+    PyObject *pp = (total && !PyErr_Occurred()) ? pym_pp_size(tot) : NULL;
+    int e = pp ? write_fmt(stream, "Garbage: %8d collected objects (%s in cycles): %12s\n",
+                           Py_BuildValue("(OOO)", count, cyc, pp))
+               : -1;
+    Py_XDECREF(count);
+    Py_XDECREF(cyc);
+    Py_XDECREF(total);
+    Py_XDECREF(pp);
+    if (e == 0)
+        r = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(it);
+    Py_XDECREF(empty);
+    Py_XDECREF(kw);
+    Py_XDECREF(sort);
+    Py_XDECREF(key);
+    Py_XDECREF(op);
+    Py_XDECREF(meta);
+    Py_DECREF(stream);
+    return r;
+}
+
+static PyMethodDef GarbageGraph_methods[] = {
+    {"print_stats", (PyCFunction)(void (*)(void))GarbageGraph_print_stats, METH_VARARGS | METH_KEYWORDS,
+     "print_stats(stream=None)\n\nA table of the garbage objects, largest first, and a total."},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject GarbageGraph_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.garbagegraph.GarbageGraph",
+    /* GC support and the layout are inherited from ReferenceGraph */
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "GarbageGraph(reduce=False, collectable=True, *, keep_garbage=False)\n\n"
+              "The reference graph of the objects the garbage collector finds now (run with\n"
+              "DEBUG_SAVEALL when collectable is true).  The collector's debug flags are restored\n"
+              "afterwards, and gc.garbage is left as it was unless keep_garbage is true.",
+    .tp_methods = GarbageGraph_methods,
+    .tp_init = GarbageGraph_init,
+};
+
+static PyObject *start_debug_garbage(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    PyObject *dbg = gc_call("get_debug", NULL), *en = dbg ? gc_call("isenabled", NULL) : NULL;
+    if (!en) {
+        Py_XDECREF(dbg);
+        return NULL;
+    }
+    Py_XSETREF(saved_debug, dbg);
+    saved_enabled = PyObject_IsTrue(en);
+    Py_DECREF(en);
+    saved = 1;
+    PyObject *r = gc_call("collect", NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    r = gc_call("disable", NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *end_debug_garbage(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    PyObject *flags = saved ? Py_NewRef(saved_debug) : PyLong_FromLong(0);
+    int enable = saved ? saved_enabled : 1;
+    saved = 0;
+    PyObject *r = flags ? gc_call("set_debug", flags) : NULL;
+    Py_XDECREF(flags);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    r = gc_call(enable ? "enable" : "disable", NULL);
+    if (!r)
+        return NULL;
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"start_debug_garbage", start_debug_garbage, METH_NOARGS,
+     "start_debug_garbage()\n\nCollect, then disable the collector (state saved for end_debug_garbage)."},
+    {"end_debug_garbage", end_debug_garbage, METH_NOARGS,
+     "end_debug_garbage()\n\nRestore the collector's debug flags and enabled state as start_debug_garbage found them."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.garbagegraph",
+    .m_doc = "Graphs of the garbage reference cycles, as Pympler's garbagegraph module, in C.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit_garbagegraph(void)
+{
+    if (!gc_module && !(gc_module = PyImport_ImportModule("gc")))
+        return NULL;
+    if (!ReferenceGraph) {
+        PyObject *rg = PyImport_ImportModule("pympler.refgraph");
+        PyObject *t = rg ? PyObject_GetAttrString(rg, "ReferenceGraph") : NULL;
+        Py_XDECREF(rg);
+        if (!t)
+            return NULL;
+        if (!PyType_Check(t)) {
+            Py_DECREF(t);
+            PyErr_SetString(PyExc_ImportError, "pympler.refgraph.ReferenceGraph is not a type");
+            return NULL;
+        }
+        ReferenceGraph = (PyTypeObject *)t; /* kept for the process */
+    }
+    GarbageGraph_Type.tp_base = ReferenceGraph;
+    if (PyType_Ready(&GarbageGraph_Type) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m)
+        return NULL;
+    PyObject *all = Py_BuildValue("[sss]", "GarbageGraph", "start_debug_garbage", "end_debug_garbage");
+    if (!all || PyModule_AddObject(m, "__all__", all) < 0 ||
+        PyModule_AddObjectRef(m, "GarbageGraph", (PyObject *)&GarbageGraph_Type) < 0) {
+        Py_XDECREF(all);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
