@@ -86,7 +86,7 @@ CTEST_SRC := $(wildcard tests/c/*.c)
 # copied: python/pympler/**/*.py and package data (templates, static, py.typed).
 PKG_ALL := $(call rwildcard,python/pympler,%)
 PKG_DATA := $(foreach f,$(PKG_ALL),$(if $(wildcard $f/.),,$f))
-PKG_DATA := $(filter-out %.c %.h %.o %.d %.pyc %.so,$(PKG_DATA))
+PKG_DATA := $(filter-out %.c %.h %.inc %.o %.d %.pyc %.so,$(PKG_DATA))
 
 OBJ = $(BUILD)/obj
 CORE_OBJ = $(CORE_SRC:%.c=$(OBJ)/%.o)
@@ -231,7 +231,7 @@ example: all
 	$(BIN) asizeof --detail 2 --setup "$$(cat examples/structure.py)" data
 
 bench: all
-	PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_asizeof.py
+	rc=0; for b in asizeof graph; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) pympler.egg-info dist

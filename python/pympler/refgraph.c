@@ -12,8 +12,12 @@
 #include "pyrt.h"
 #include "ptrindex.h"
 #include "refgraph.h"
-/* render.h: see refgraph_render.inc */
+#if __has_include("render.h") /* TEMPORARY until render/ lands */
+#include "render.h"
+#define HAVE_RENDER 1
+#endif
 #include "sizer.h"
+#include "strbuf.h"
 #include "typedef.h"
 
 #include <stdio.h>
@@ -625,6 +629,7 @@ typedef struct {
     Py_ssize_t n;
     size_t m;
     uint32_t *src, *dst;
+    uint32_t *eidx; /* position of each kept edge in the edges list */
     uint32_t *comp; /* after wcc */
     int64_t ncomp;
 } split_data;
@@ -635,6 +640,7 @@ static void split_free(split_data *d)
     Py_CLEAR(d->edges);
     PyMem_Free(d->src);
     PyMem_Free(d->dst);
+    PyMem_Free(d->eidx);
     PyMem_Free(d->comp);
     memset(d, 0, sizeof *d);
 }
@@ -664,8 +670,9 @@ static int split_prepare(PyObject *self, split_data *d)
     pym_ptrindex *ix = pym_ptrindex_new((size_t)d->n);
     d->src = PyMem_Malloc(sizeof(uint32_t) * ((size_t)ne + 1));
     d->dst = PyMem_Malloc(sizeof(uint32_t) * ((size_t)ne + 1));
+    d->eidx = PyMem_Malloc(sizeof(uint32_t) * ((size_t)ne + 1));
     d->comp = PyMem_Malloc(sizeof(uint32_t) * ((size_t)d->n + 1));
-    if (!ix || !d->src || !d->dst || !d->comp) {
+    if (!ix || !d->src || !d->dst || !d->eidx || !d->comp) {
         pym_ptrindex_free(&ix);
         PyErr_NoMemory();
         goto error;
@@ -699,6 +706,7 @@ static int split_prepare(PyObject *self, split_data *d)
             continue; /* an edge to an object not in the graph */
         d->src[d->m] = a;
         d->dst[d->m] = b;
+        d->eidx[d->m] = (uint32_t)k;
         d->m++;
     }
     pym_ptrindex_free(&ix);
@@ -892,28 +900,49 @@ static PyObject *Graph_split_and_sort(PyObject *self, PyObject *unused)
 
 /* ---- DOT ---------------------------------------------------------------- */
 
-/* 'X' + hex(id)[1:], e.g. "Xx7f12..." */
-static PyObject *node_id(PyObject *id)
+/* Attribute of a _MetaObject or _Edge, read directly when it is one of ours
+ * (the lists may hold anything a user put there). New reference. */
+static PyObject *field(PyObject *o, PyObject *name, PyObject *direct)
 {
-    PyObject *h = PyNumber_ToBase(id, 16);
-    if (!h)
-        return NULL;
-    PyObject *r = PyUnicode_Substring(h, 1, PyUnicode_GET_LENGTH(h));
-    Py_DECREF(h);
-    if (!r)
-        return NULL;
-    PyObject *x = PyUnicode_FromFormat("X%U", r);
-    Py_DECREF(r);
-    return x;
+    if (direct)
+        return Py_NewRef(direct);
+    return get(o, name);
 }
 
-static int append(PyObject *parts, PyObject *s)
+#define META_FIELD(m, f) field((m), S_##f, Py_IS_TYPE((m), &Meta_Type) ? ((MetaObject *)(m))->f : NULL)
+#define EDGE_FIELD(e, f) field((e), S_##f, Py_IS_TYPE((e), &Edge_Type) ? ((EdgeObject *)(e))->f : NULL)
+
+/* Text of a DOT string: Pympler's replacement of '"' by `quote`, backslashes
+ * doubled, control characters dropped (pym_dot_quote); plain ASCII without
+ * any of those is copied as is. */
+static int put_text(pym_strbuf *b, PyObject *s, Py_UCS4 quote)
 {
-    if (!s)
-        return -1;
-    int r = PyList_Append(parts, s);
-    Py_DECREF(s);
-    return r;
+    if (PyUnicode_IS_ASCII(s)) {
+        const char *p = (const char *)PyUnicode_DATA(s);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(s), i;
+        for (i = 0; i < n; i++) {
+            unsigned char ch = (unsigned char)p[i];
+            if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+                break;
+        }
+        if (i == n) {
+            pym_strbuf_append(b, p, (size_t)n);
+            return 0;
+        }
+    }
+    PyObject *q = pym_dot_quote(s, quote);
+    Py_ssize_t len;
+    const char *u = q ? PyUnicode_AsUTF8AndSize(q, &len) : NULL;
+    if (u)
+        pym_strbuf_append(b, u, (size_t)len);
+    Py_XDECREF(q);
+    return u ? 0 : -1;
+}
+
+/* str(o), a new reference */
+static PyObject *as_str(PyObject *o)
+{
+    return PyUnicode_CheckExact(o) ? Py_NewRef(o) : PyObject_Str(o);
 }
 
 typedef struct {
@@ -929,19 +958,86 @@ static int edge_row_cmp(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
+/* One node line: '    "X%s" [ label = "%s\n%s" %s ];' */
+static int put_node(pym_strbuf *b, PyObject *m, pym_ptrindex *ix, Py_ssize_t i)
+{
+    PyObject *id = META_FIELD(m, id), *str = id ? META_FIELD(m, str) : NULL;
+    PyObject *type = str ? META_FIELD(m, type) : NULL, *lab = NULL, *ts = NULL;
+    int rc = -1;
+    uintptr_t key;
+    if (!type || id_key(id, &key) < 0)
+        goto done;
+    if (key)
+        pym_ptrindex_put(ix, key, (uint32_t)i);
+    /* trunc(md.str, 48) is the identity on a short single-line str */
+    if (PyUnicode_CheckExact(str) && PyUnicode_GET_LENGTH(str) <= LABEL_TRUNC &&
+        PyUnicode_FindChar(str, '\n', 0, PyUnicode_GET_LENGTH(str), 1) < 0)
+        lab = Py_NewRef(str);
+    else
+        lab = pym_trunc(str, LABEL_TRUNC);
+    if (!lab || !(ts = as_str(type)))
+        goto done;
+    pym_strbuf_printf(b, "    \"Xx%lx\" [ label = \"", (unsigned long)key);
+    if (put_text(b, lab, '\'') < 0)
+        goto done;
+    pym_strbuf_puts(b, "\\n");
+    if (put_text(b, ts, '\'') < 0)
+        goto done;
+    const char *extra = "";
+    if (PyUnicode_CompareWithASCIIString(ts, "instancemethod") == 0)
+        extra = ", color=red";
+    else if (PyUnicode_CompareWithASCIIString(ts, "frame") == 0)
+        extra = ", color=orange";
+    pym_strbuf_printf(b, "\" %s ];\n", extra);
+    rc = 0;
+done:
+    Py_XDECREF(id);
+    Py_XDECREF(str);
+    Py_XDECREF(type);
+    Py_XDECREF(lab);
+    Py_XDECREF(ts);
+    return rc;
+}
+
+/* One edge line: '    X%s -> X%s [label="%s"%s];' */
+static int put_edge(pym_strbuf *b, PyObject *e)
+{
+    PyObject *s = EDGE_FIELD(e, src), *t = s ? EDGE_FIELD(e, dst) : NULL;
+    PyObject *l = t ? EDGE_FIELD(e, label) : NULL, *ls = l ? as_str(l) : NULL;
+    uintptr_t ks, kt;
+    int rc = -1;
+    if (!ls || id_key(s, &ks) < 0 || id_key(t, &kt) < 0)
+        goto done;
+    pym_strbuf_printf(b, "    Xx%lx -> Xx%lx [label=\"", (unsigned long)ks, (unsigned long)kt);
+    if (put_text(b, ls, '"') < 0)
+        goto done;
+    pym_strbuf_puts(b, PyUnicode_CompareWithASCIIString(ls, "__dict__") == 0 ? "\",weight=100];\n" : "\"];\n");
+    rc = 0;
+done:
+    Py_XDECREF(s);
+    Py_XDECREF(t);
+    Py_XDECREF(l);
+    Py_XDECREF(ls);
+    return rc;
+}
+
 /* Pympler's _get_graphviz_data(), with labels escaped for DOT (backslashes
  * and control characters, which Pympler writes raw) and edges in a stable
  * order (Pympler: set order).  `note` (may be NULL) becomes the graph label. */
 static PyObject *graphviz_text(PyObject *self, PyObject *note)
 {
-    PyObject *parts = PyList_New(0), *meta = NULL, *edges = NULL, *result = NULL;
+    PyObject *meta = NULL, *edges = NULL, *result = NULL;
     edge_row *rows = NULL;
     pym_ptrindex *ix = NULL;
-    if (!parts || append(parts, PyUnicode_FromString("// Process this file with graphviz\ndigraph G {\n")) < 0 ||
-        append(parts, PyUnicode_FromString("    node [shape=box];\n")) < 0)
-        goto done;
-    if (note && append(parts, PyUnicode_FromFormat("    graph [label=\"%U\", labelloc=t];\n", note)) < 0)
-        goto done;
+    pym_strbuf b;
+    pym_strbuf_init(&b);
+    pym_strbuf_puts(&b, "// Process this file with graphviz\ndigraph G {\n    node [shape=box];\n");
+    if (note) {
+        pym_strbuf_puts(&b, "    graph [label=\"");
+        if (put_text(&b, note, '\'') < 0)
+            goto done;
+        pym_strbuf_puts(&b, "\", labelloc=t];\n");
+    }
     PyObject *m0 = get(self, S_metadata), *e0 = m0 ? get(self, S_edges) : NULL;
     meta = m0 ? PySequence_List(m0) : NULL;
     edges = e0 && e0 != Py_None ? PySequence_List(e0) : (e0 ? PyList_New(0) : NULL);
@@ -950,94 +1046,43 @@ static PyObject *graphviz_text(PyObject *self, PyObject *note)
     if (!meta || !edges)
         goto done;
     Py_ssize_t n = PyList_GET_SIZE(meta), ne = PyList_GET_SIZE(edges);
-    if (!(ix = pym_ptrindex_new((size_t)n))) {
+    if (!(ix = pym_ptrindex_new((size_t)n)) || !(rows = PyMem_Calloc((size_t)ne + 1, sizeof *rows))) {
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *m = PyList_GET_ITEM(meta, i);
-        PyObject *id = get(m, S_id), *str = id ? get(m, S_str) : NULL, *type = str ? get(m, S_type) : NULL;
-        PyObject *nid = type ? node_id(id) : NULL, *lab = NULL, *qlab = NULL, *qtype = NULL, *ts = NULL;
-        int r = -1;
-        uintptr_t key;
-        if (nid && id_key(id, &key) == 0) {
-            if (key)
-                pym_ptrindex_put(ix, key, (uint32_t)i);
-            lab = pym_trunc(str, LABEL_TRUNC);
-            ts = lab ? PyObject_Str(type) : NULL;
-            qlab = ts ? pym_dot_quote(lab, '\'') : NULL;
-            qtype = qlab ? pym_dot_quote(ts, '\'') : NULL;
-        }
-        if (qtype) {
-            const char *extra = "";
-            if (PyUnicode_CompareWithASCIIString(ts, "instancemethod") == 0)
-                extra = ", color=red";
-            else if (PyUnicode_CompareWithASCIIString(ts, "frame") == 0)
-                extra = ", color=orange";
-            r = append(parts, PyUnicode_FromFormat("    \"%U\" [ label = \"%U\\n%U\" %s ];\n", nid, qlab,
-                                                   qtype, extra));
-        }
-        Py_XDECREF(id);
-        Py_XDECREF(str);
-        Py_XDECREF(type);
-        Py_XDECREF(nid);
-        Py_XDECREF(lab);
-        Py_XDECREF(ts);
-        Py_XDECREF(qlab);
-        Py_XDECREF(qtype);
-        if (r < 0)
+        if (put_node(&b, PyList_GET_ITEM(meta, i), ix, i) < 0)
             goto done;
     }
-    rows = PyMem_Calloc((size_t)ne + 1, sizeof *rows);
-    if (!rows) {
-        PyErr_NoMemory();
-        goto done;
-    }
     for (Py_ssize_t k = 0; k < ne; k++) {
-        PyObject *e = PyList_GET_ITEM(edges, k), *s = get(e, S_src), *t = s ? get(e, S_dst) : NULL;
+        PyObject *e = PyList_GET_ITEM(edges, k);
+        PyObject *s = EDGE_FIELD(e, src), *t = s ? EDGE_FIELD(e, dst) : NULL;
         uintptr_t ks = 0, kt = 0;
         int r = t ? (id_key(s, &ks) | id_key(t, &kt)) : -1;
         Py_XDECREF(s);
         Py_XDECREF(t);
         if (r < 0)
             goto done;
-        uint32_t a = pym_ptrindex_get(ix, ks), b = pym_ptrindex_get(ix, kt);
+        uint32_t a = ks ? pym_ptrindex_get(ix, ks) : PYM_PTRINDEX_NONE;
+        uint32_t bb = kt ? pym_ptrindex_get(ix, kt) : PYM_PTRINDEX_NONE;
         rows[k].a = a == PYM_PTRINDEX_NONE ? n : a;
-        rows[k].b = b == PYM_PTRINDEX_NONE ? n : b;
+        rows[k].b = bb == PYM_PTRINDEX_NONE ? n : bb;
         rows[k].edge = e;
     }
     qsort(rows, (size_t)ne, sizeof *rows, edge_row_cmp);
     for (Py_ssize_t k = 0; k < ne; k++) {
-        PyObject *e = rows[k].edge;
-        PyObject *s = get(e, S_src), *t = s ? get(e, S_dst) : NULL, *l = t ? get(e, S_label) : NULL;
-        PyObject *ns = l ? node_id(s) : NULL, *nt = ns ? node_id(t) : NULL;
-        PyObject *ls = nt ? PyObject_Str(l) : NULL, *ql = ls ? pym_dot_quote(ls, '"') : NULL;
-        int r = -1;
-        if (ql) {
-            const char *extra = PyUnicode_CompareWithASCIIString(ls, "__dict__") == 0 ? ",weight=100" : "";
-            r = append(parts, PyUnicode_FromFormat("    %U -> %U [label=\"%U\"%s];\n", ns, nt, ql, extra));
-        }
-        Py_XDECREF(s);
-        Py_XDECREF(t);
-        Py_XDECREF(l);
-        Py_XDECREF(ns);
-        Py_XDECREF(nt);
-        Py_XDECREF(ls);
-        Py_XDECREF(ql);
-        if (r < 0)
+        if (put_edge(&b, rows[k].edge) < 0)
             goto done;
     }
-    if (append(parts, PyUnicode_FromString("}\n")) < 0)
-        goto done;
-    PyObject *empty = PyUnicode_FromString("");
-    if (empty) {
-        result = PyUnicode_Join(empty, parts);
-        Py_DECREF(empty);
-    }
+    pym_strbuf_puts(&b, "}\n");
+    if (pym_strbuf_failed(&b))
+        PyErr_NoMemory();
+    else
+        result = PyUnicode_DecodeUTF8(b.data, (Py_ssize_t)b.len, "strict");
 done:
+    pym_strbuf_free(&b);
     PyMem_Free(rows);
     pym_ptrindex_free(&ix);
-    Py_XDECREF(parts);
     Py_XDECREF(meta);
     Py_XDECREF(edges);
     return result;
@@ -1077,7 +1122,11 @@ static PyObject *Graph_write_graph(PyObject *self, PyObject *args, PyObject *kwd
 }
 
 /* ---- rendering ---------------------------------------------------------- */
+#ifdef HAVE_RENDER
 #include "refgraph_render.inc"
+#else
+#define RENDER_METHODS
+#endif
 
 /* ---- type and module ---------------------------------------------------- */
 

@@ -18,12 +18,14 @@ extern CU_TestInfo pym_graph_tests[];
 extern CU_TestInfo pym_ptrmap_tests[];
 extern CU_TestInfo pym_seenmap_tests[];
 extern CU_TestInfo pym_ptrindex_tests[];
+extern CU_TestInfo pym_strbuf_tests[];
 
 static CU_SuiteInfo suites[] = {
     {.pName = "graph", .pTests = pym_graph_tests},
     {.pName = "ptrmap", .pTests = pym_ptrmap_tests},
     {.pName = "seenmap", .pTests = pym_seenmap_tests},
     {.pName = "ptrindex", .pTests = pym_ptrindex_tests},
+    {.pName = "strbuf", .pTests = pym_strbuf_tests},
     CU_SUITE_INFO_NULL,
 };
 
