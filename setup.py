@@ -1,7 +1,8 @@
 """Build Pympler-in-C with setuptools: `pip install .`
 
 One Extension per python/pympler/NAME.c (module pympler.NAME), each compiled with
-the whole engine (lib/py/*.c) and core (lib/core/*.c).  The Makefile is the
+the whole engine (lib/py/*.c), core (lib/core/*.c) and renderer (render/*.c,
+linked with Graphviz's libgvc and libpng).  The Makefile is the
 development build; this file exists for pip.
 """
 import glob
@@ -17,15 +18,20 @@ def sources(pattern):
     return sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, pattern)))
 
 
-ENGINE = sources("lib/py/*.c") + sources("lib/core/*.c")
-HEADERS = sources("lib/py/*.h") + sources("lib/core/*.h")
+ENGINE = sources("lib/py/*.c") + sources("lib/core/*.c") + sources("render/*.c")
+HEADERS = sources("lib/py/*.h") + sources("lib/core/*.h") + sources("render/*.h")
+# render/ lays graphs out with the Graphviz C libraries (libgraphviz-dev 2.42)
+# and libpng (libpng-dev), as the Makefile's GV_LIBS.
+GRAPHVIZ_INCLUDES = ["/usr/include/graphviz", "/usr/include/libpng16"]
+GRAPHVIZ_LIBRARIES = ["gvc", "cgraph", "cdt", "png"]
 
 ext_modules = [
     Extension(
         "pympler." + os.path.splitext(os.path.basename(module))[0],
         sources=[module] + ENGINE,
         depends=HEADERS,
-        include_dirs=["lib/core", "lib/py"],
+        include_dirs=["lib/core", "lib/py", "render"] + GRAPHVIZ_INCLUDES,
+        libraries=GRAPHVIZ_LIBRARIES + ["m"],
         extra_compile_args=["-std=c11"],
     )
     for module in sources("python/pympler/*.c")

@@ -344,8 +344,8 @@ PyObject *pym_pp_size(double i)
 PyObject *pym_dot_quote(PyObject *s, Py_UCS4 quote)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    /* worst case: every character doubled */
-    Py_UCS4 *buf = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(2 * n + 1));
+    /* worst case: every character becomes "&amp;" */
+    Py_UCS4 *buf = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(5 * n + 1));
     if (!buf)
         return PyErr_NoMemory();
     Py_ssize_t k = 0;
@@ -355,6 +355,12 @@ PyObject *pym_dot_quote(PyObject *s, Py_UCS4 quote)
             continue; /* control characters break DOT and SVG */
         if (c >= 0xD800 && c <= 0xDFFF)
             c = 0xFFFD; /* a lone surrogate cannot be encoded */
+        if (c == '&') { /* Graphviz decodes &...; entities in plain labels */
+            static const Py_UCS4 amp[] = {'&', 'a', 'm', 'p', ';'};
+            for (int j = 0; j < 5; j++)
+                buf[k++] = amp[j];
+            continue;
+        }
         if (c == '"') {
             if (quote == '"')
                 buf[k++] = '\\';

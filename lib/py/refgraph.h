@@ -42,8 +42,9 @@ PyObject *pym_trunc(PyObject *s, Py_ssize_t max);
 PyObject *pym_pp_size(double size);
 
 /* Text for a double-quoted DOT string: backslashes doubled, '"' replaced by
- * `quote` (Pympler writes "'" for labels), control characters dropped, lone
- * surrogates replaced.  New reference (str). */
+ * `quote` (Pympler writes "'" for labels), '&' as "&amp;" (Graphviz decodes
+ * entities in labels), control characters dropped, lone surrogates replaced.
+ * New reference (str). */
 PyObject *pym_dot_quote(PyObject *s, Py_UCS4 quote);
 
 #endif

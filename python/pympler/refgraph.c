@@ -12,10 +12,7 @@
 #include "pyrt.h"
 #include "ptrindex.h"
 #include "refgraph.h"
-#if __has_include("render.h") /* TEMPORARY until render/ lands */
 #include "render.h"
-#define HAVE_RENDER 1
-#endif
 #include "sizer.h"
 #include "strbuf.h"
 #include "typedef.h"
@@ -184,12 +181,18 @@ static Py_hash_t Edge_hash(EdgeObject *e)
     return h;
 }
 
-/* Pympler compares edges by their hash of (src, dst, label). */
+/* Pympler compares an edge with anything by hash: its hash of (src, dst,
+ * label) against the other object's hash. */
 static PyObject *Edge_richcompare(PyObject *a, PyObject *b, int op)
 {
-    if ((op != Py_EQ && op != Py_NE) || !PyObject_TypeCheck(b, &Edge_Type))
+    if (op != Py_EQ && op != Py_NE)
         Py_RETURN_NOTIMPLEMENTED;
-    Py_hash_t ha = Edge_hash((EdgeObject *)a), hb = ha == -1 ? -1 : Edge_hash((EdgeObject *)b);
+    if (!PyObject_TypeCheck(a, &Edge_Type)) {
+        PyObject *t = a;
+        a = b;
+        b = t;
+    }
+    Py_hash_t ha = Edge_hash((EdgeObject *)a), hb = ha == -1 ? -1 : PyObject_Hash(b);
     if (ha == -1 || hb == -1)
         return NULL;
     return PyBool_FromLong((ha == hb) == (op == Py_EQ));
@@ -309,12 +312,22 @@ static PyObject *cycle_members(PyObject *objs)
     if (keep && pym_graph_cycle_nodes(g, keep) < 0)
         PyErr_NoMemory();
     else if (keep && (out = PyList_New(0))) {
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objs); i++) {
-            if (keep[i] && PyList_Append(out, PyList_GET_ITEM(objs, i)) < 0) {
+        /* an object listed twice is one node (its first index); like
+         * Pympler's filter, every occurrence of a kept object stays */
+        pym_ptrindex *first = pym_ptrindex_new((size_t)PyList_GET_SIZE(objs));
+        for (Py_ssize_t i = 0; first && i < PyList_GET_SIZE(objs); i++)
+            pym_ptrindex_put(first, (uintptr_t)PyList_GET_ITEM(objs, i), (uint32_t)i);
+        for (Py_ssize_t i = 0; out && i < PyList_GET_SIZE(objs); i++) {
+            PyObject *o = PyList_GET_ITEM(objs, i);
+            uint32_t f = first ? pym_ptrindex_get(first, (uintptr_t)o) : (uint32_t)i;
+            if (keep[f] && PyList_Append(out, o) < 0)
                 Py_CLEAR(out);
-                break;
-            }
         }
+        if (!first) {
+            Py_CLEAR(out);
+            PyErr_NoMemory();
+        }
+        pym_ptrindex_free(&first);
     }
     PyMem_Free(keep);
     pym_graph_free(&g);
@@ -432,7 +445,7 @@ static PyObject *type_name(PyObject *obj)
     if (!pym_err_is_ordinary())
         return NULL;
     PyErr_Clear();
-    return PyUnicode_FromString(Py_TYPE(obj)->tp_name);
+    return PyType_GetName(Py_TYPE(obj)); /* type(obj).__name__ */
 }
 
 /* _annotate_objects(): self.metadata and self.total_size. */
@@ -922,7 +935,7 @@ static int put_text(pym_strbuf *b, PyObject *s, Py_UCS4 quote)
         Py_ssize_t n = PyUnicode_GET_LENGTH(s), i;
         for (i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)p[i];
-            if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+            if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\' || ch == '&')
                 break;
         }
         if (i == n) {
@@ -1122,11 +1135,7 @@ static PyObject *Graph_write_graph(PyObject *self, PyObject *args, PyObject *kwd
 }
 
 /* ---- rendering ---------------------------------------------------------- */
-#ifdef HAVE_RENDER
 #include "refgraph_render.inc"
-#else
-#define RENDER_METHODS
-#endif
 
 /* ---- type and module ---------------------------------------------------- */
 

@@ -1,0 +1,59 @@
+/* render_int.h: internals of render/ shared between its files (not installed,
+ * not for callers outside render/).  Names: pym__render_*. */
+#ifndef PYM_RENDER_INT_H
+#define PYM_RENDER_INT_H
+
+#include <cgraph.h>
+
+/* Per-node degrees of a root graph, indexed by AGSEQ(node) (1..max_seq). */
+typedef struct {
+    int *in;    /* in-edges, self-loops included (as agdegree counts them) */
+    int *out;   /* out-edges without self-loops */
+    int max_seq;
+} pym__render_degrees;
+
+/* Fill *d for root graph g.  Returns 0, or -1 when out of memory.  Free with
+ * pym__render_degrees_free.  The graph must not gain nodes meanwhile. */
+int pym__render_degrees_init(pym__render_degrees *d, Agraph_t *g);
+void pym__render_degrees_free(pym__render_degrees *d);
+
+/* The unflatten transformation of Graphviz's `unflatten -l chain` (no -f, no
+ * -c) on root graph g, in place: for every node of total degree > 1, its
+ * edges to and from leaves (nodes of total degree 1, self-loops not counted
+ * as out-edges) that have no minlen get minlen staggered 1, 2, ..., chain,
+ * 1, 2, ...; in-edges and out-edges are numbered separately.  Returns the
+ * number of edges changed, or -1 when out of memory.  Must run before
+ * gvLayout. */
+int pym__render_unflatten(Agraph_t *g, int chain);
+
+/* One weakly connected component (self-loops ignored). */
+typedef struct {
+    int nodes;
+    int excess; /* edges - nodes + 1: independent cycles, 0 for a tree */
+    int block;  /* nodes of its largest biconnected block (1 for a lone node) */
+} pym__render_comp;
+
+typedef struct {
+    int nodes, edges; /* edges without self-loops */
+    int largest, largest_excess, largest_block; /* maxima over the components */
+    int ncomps;
+    pym__render_comp *comps; /* ncomps entries, malloc'd */
+} pym__render_stats;
+
+/* Measure root graph g (measure.c).  Returns 0, or -1 when out of memory
+ * (then *st is empty).  Free with pym__render_stats_free. */
+int pym__render_measure(Agraph_t *g, pym__render_stats *st);
+void pym__render_stats_free(pym__render_stats *st);
+
+/* Estimated seconds of layout and SVG output of the measured graph with
+ * `engine` (0 for an unknown one); packed: whether components are laid out
+ * separately (always for engines other than dot). */
+double pym__render_estimate(const char *engine, const pym__render_stats *st, int packed);
+
+/* The engine to lay the measured graph out with (render.c): `wanted`, or
+ * "sfdp" when the estimate for wanted exceeds PYM_RENDER_BUDGET_SECONDS; then
+ * note (notelen bytes, may be NULL) says why.  Returns a static string. */
+const char *pym__render_choose_engine(const char *wanted, const pym__render_stats *st, int packed, char *note,
+                                      size_t notelen);
+
+#endif
