@@ -246,7 +246,7 @@ test-sanitize:
 # (but Graphviz's own, tests/c/valgrind.supp).
 test-valgrind: $(CTESTS)
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		--suppressions=tests/c/valgrind.supp $(CTESTS) > $(BUILD)/valgrind.log 2>&1 || (cat $(BUILD)/valgrind.log; exit 1)
+		--show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp $(CTESTS) > $(BUILD)/valgrind.log 2>&1 || (cat $(BUILD)/valgrind.log; exit 1)
 	@tail -6 $(BUILD)/valgrind.log
 
 example: all

@@ -2,14 +2,16 @@
  *
  * Kept apart from render.c: it needs no Graphviz header (whose types.h
  * declares a global `path` type that -Wshadow flags in any parameter of that
- * name).  The bytes go to "path.tmp.PID" in the target's directory, are
- * fsync'd and renamed over path; on any failure the temporary file is
+ * name).  The bytes go to "path.tmp.PID" in the target's directory (created
+ * exclusively; ".N" is added when that name is taken), are fsync'd and
+ * renamed over path; on any failure the temporary file is
  * removed, so path is either untouched or complete.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,8 @@ static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
     }
     return code;
 }
+
+static atomic_uint tmp_seq; /* suffixes for temporary names already taken */
 
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
@@ -98,8 +102,15 @@ int pym_render_dot_to_file_ex(const char *dot, size_t dotlen, const pym_render_o
         free(data);
         return fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
     }
+    /* "path.tmp.PID"; taken (another thread of this process writing the same
+     * path, or a leftover of a crashed process that had our PID): add a number */
     snprintf(tmp, tmplen, "%s.tmp.%ld", path, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0666);
+    for (int tries = 0;; tries++) {
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd >= 0 || errno != EEXIST || tries == 100)
+            break;
+        snprintf(tmp, tmplen, "%s.tmp.%ld.%u", path, (long)getpid(), atomic_fetch_add(&tmp_seq, 1) + 1);
+    }
     if (fd < 0) {
         saved = errno;
         rc = fail(PYM_RENDER_E_IO, err, errlen, "cannot write '%s': %s", path, strerror(saved));

@@ -3,15 +3,18 @@
  * Layout cannot be interrupted once started, so before layout the graph is
  * measured and the time of the requested engine estimated from formulas fitted
  * to measurements on this machine (render/README.md has the table).  The
- * caller (render.c) switches to sfdp when the estimate exceeds the budget.
+ * caller (render.c) switches to sfdp, or drops the edge labels, when the
+ * estimate exceeds the budget.
  *
  * Measures, for each weakly connected component (edge direction ignored,
  * self-loops ignored): its nodes n, its excess x = edges - nodes + 1 (the
  * number of independent cycles: 0 for a tree), and the size b of its largest
- * biconnected block (circo lays out one circle per block).  One iterative
- * depth-first search (Hopcroft-Tarjan) computes all three in O(nodes + edges).
+ * biconnected block (circo lays out one circle per block); and the labelled
+ * edges, in all and per component.  One iterative depth-first search
+ * (Hopcroft-Tarjan) computes the first three in O(nodes + edges).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,12 +23,17 @@
 /* ================================================================ the cost model
  *
  * Seconds for one component of n nodes, excess x, largest block b; the graph
- * costs the sum over its components (components are laid out one by one when
- * packed; render.c packs graphs of more than PACK_ARRAY_MIN_NODES nodes).  Fits
- * (tree = random tree, "+k%" = tree plus k% extra random edges, "3-cycles" =
- * disjoint 3-cycles, packed as an array), layout and SVG output:
+ * costs the sum over its components (laid out one by one when packed; render.c
+ * packs large graphs as an array), plus the placement of the C components,
+ * plus terms of the whole graph: E edges and L edge labels.  Fits to layout and
+ * SVG output (tree = random tree, "+k%" = tree plus k% extra random edges,
+ * "3-cycles" = disjoint 3-cycles, packed as an array; "dense" = 200 nodes with
+ * 10,100 labelled edges, Pympler's graph of 100 instances that all refer to
+ * each other):
  *   dot    trees 1,000 / 2,000 / 5,000 nodes: 0.15 / 0.6 / 3.8-5.9 s (9 s once, under
- *          load) -> (n/2300)^2;
+ *          load) -> (n/2300)^2; a label makes an edge two ranks long, so labelled
+ *          trees cost more: 1,000 / 2,000 / 5,000 nodes 0.56 / 1.9 / 29 s -> n counts
+ *          the labels of the component too;
  *          +100%: 150 / 200 / 250 / 300 nodes: 0.6 / 1.7 / 5.8 / 17 s and
  *          +200%: 100 / 150 nodes: 1.5 / 8.6 s -> 1.7 (x/200)^5 (sparser graphs of the
  *          same excess are faster: +25% with x = 250 / 500 takes 0.7 / 9.7 s, +10% with
@@ -43,6 +51,13 @@
  *          1,000 0.27 s -> n/10000.
  *   sfdp   trees and random graphs 5,000 / 20,000 nodes: 1.9 / 13 s -> 1.9 (n/5000)^1.4;
  *          3-cycles 20,000 nodes 1.7 s.
+ *   edges  every engine but dot (whose cost is in x): 600 nodes / 90,300 edges 1.7-2 s,
+ *          10,000 / 100,000 7.4 s with sfdp -> 2.2e-5 s per edge.
+ *   labels every engine but dot places edge labels after layout, in a search tree whose
+ *          cost grows with crowding: sfdp, 200 nodes with 1,000 / 2,500 / 5,000 / 10,100
+ *          labelled edges 0.17 / 1.0 / 2.8 / 9.1 s, 2,000 nodes with 5,000 3.6 s
+ *          -> 3.6 (L/5000)^1.35; twopi 2,500 labels 1.1 s, dense > 90 s
+ *          -> 1.2 (L/2500)^3.2; neato 1.9 s, dense ~120 s -> 2 (L/2500)^3 (also fdp, circo).
  */
 typedef struct {
     const char *engine;
@@ -50,28 +65,34 @@ typedef struct {
     double n_coef, n_scale, n_exp; /* n_coef * (n / n_scale) ^ n_exp */
     double x_coef, x_scale, x_exp; /* x_coef * (x / x_scale) ^ x_exp */
     double b_coef, b_scale, b_exp; /* b_coef * (b / b_scale) ^ b_exp */
+    double per_edge;               /* seconds per edge of the graph */
+    double l_coef, l_scale, l_exp; /* l_coef * (L / l_scale) ^ l_exp, L labels of the graph */
+    int labels_are_nodes;          /* dot: n counts the labels of the component */
 } cost_model;
 
 static const cost_model models[] = {
-    /* engine  per comp  comp^2   n: coef scale exp      x: coef scale exp  b: coef scale exp */
-    {"dot", 0.00042, 1.44e-7, 1.0, 2300, 2.0, 1.7, 200, 5.0, 0, 1, 1},
-    {"neato", 0.0001, 0, 1.0, 570, 2.0, 0, 1, 1, 0, 1, 1},
-    {"fdp", 0.003, 0, 1.5, 100, 2.4, 0, 1, 1, 0, 1, 1},
-    {"circo", 0.0001, 0, 1.0, 12500, 1.0, 0, 1, 1, 2.0, 100, 4.0},
-    {"twopi", 0.0001, 0, 1.0, 10000, 1.0, 0, 1, 1, 0, 1, 1},
-    {"sfdp", 0.0001, 0, 1.9, 5000, 1.4, 0, 1, 1, 0, 1, 1},
+    /* engine  per comp  comp^2    n: coef scale exp   x: coef scale exp  b: coef scale exp
+     *                                                    per edge  L: coef scale exp  labels as nodes */
+    {"dot", 0.00042, 1.44e-7, 1.0, 2300, 2.0, 1.7, 200, 5.0, 0, 1, 1, 0, 0, 1, 1, 1},
+    {"neato", 0.0001, 0, 1.0, 570, 2.0, 0, 1, 1, 0, 1, 1, 2.2e-5, 2.0, 2500, 3.0, 0},
+    {"fdp", 0.003, 0, 1.5, 100, 2.4, 0, 1, 1, 0, 1, 1, 2.2e-5, 2.0, 2500, 3.0, 0},
+    {"circo", 0.0001, 0, 1.0, 12500, 1.0, 0, 1, 1, 2.0, 100, 4.0, 2.2e-5, 2.0, 2500, 3.0, 0},
+    {"twopi", 0.0001, 0, 1.0, 10000, 1.0, 0, 1, 1, 0, 1, 1, 2.2e-5, 1.2, 2500, 3.2, 0},
+    {"sfdp", 0.0001, 0, 1.9, 5000, 1.4, 0, 1, 1, 0, 1, 1, 2.2e-5, 3.6, 5000, 1.35, 0},
 };
 
 /* dot on several components without packing: (all nodes / this)^2, plus the
  * cycle terms of each component. */
 #define DOT_UNPACKED_SCALE 1350.0
+/* Polyomino packing of C components: this times C^2 seconds. */
+#define POLYOMINO_PER_COMP2 1e-5
 
 static double term(double coef, double value, double scale, double exponent)
 {
     return coef > 0 && value > 0 ? coef * pow(value / scale, exponent) : 0.0;
 }
 
-double pym__render_estimate(const char *engine, const pym__render_stats *st, int packed)
+double pym__render_estimate(const char *engine, const pym__render_stats *st, pym__render_pack pack, int labels)
 {
     const cost_model *m = NULL;
     int unpacked_dot;
@@ -82,18 +103,56 @@ double pym__render_estimate(const char *engine, const pym__render_stats *st, int
             m = &models[i];
     if (!m)
         return 0;
-    unpacked_dot = !packed && st->ncomps > 1 && !strcmp(engine, "dot");
-    t = unpacked_dot ? term(1.0, st->nodes, DOT_UNPACKED_SCALE, 2.0) : m->per_comp2 * c * c;
+    labels = labels && st->labels > 0;
+    unpacked_dot = pack == PYM__PACK_NONE && st->ncomps > 1 && !strcmp(engine, "dot");
+    if (unpacked_dot)
+        t = term(1.0, st->nodes + (labels ? st->labels : 0), DOT_UNPACKED_SCALE, 2.0);
+    else if (pack == PYM__PACK_ARRAY || st->ncomps <= 1)
+        t = m->per_comp2 * c * c;
+    else
+        t = POLYOMINO_PER_COMP2 * c * c;
     for (int i = 0; i < st->ncomps; i++) {
         const pym__render_comp *k = &st->comps[i];
+        double n = k->nodes + (labels && m->labels_are_nodes ? k->labels : 0);
         if (!unpacked_dot)
-            t += m->per_comp + term(m->n_coef, k->nodes, m->n_scale, m->n_exp);
+            t += m->per_comp + term(m->n_coef, n, m->n_scale, m->n_exp);
         t += term(m->x_coef, k->excess, m->x_scale, m->x_exp) + term(m->b_coef, k->block, m->b_scale, m->b_exp);
     }
+    t += m->per_edge * st->edges;
+    if (labels)
+        t += term(m->l_coef, st->labels, m->l_scale, m->l_exp);
     return t;
 }
 
 /* ================================================================ measuring */
+
+/* Count the edges with a label of any kind (label, xlabel, headlabel,
+ * taillabel), in all and per component. */
+static void count_labels(Agraph_t *g, pym__render_stats *st, const int *comp_of)
+{
+    static const char *const names[] = {"label", "xlabel", "headlabel", "taillabel"};
+    Agsym_t *syms[4];
+    int nsyms = 0;
+
+    for (size_t i = 0; i < 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "%s", names[i]);
+        if ((syms[nsyms] = agattr(g, AGEDGE, name, NULL)))
+            nsyms++;
+    }
+    if (!nsyms)
+        return;
+    for (Agnode_t *n = agfstnode(g); n; n = agnxtnode(g, n))
+        for (Agedge_t *e = agfstout(g, n); e; e = agnxtout(g, e))
+            for (int i = 0; i < nsyms; i++) {
+                const char *v = agxget(e, syms[i]);
+                if (v && v[0]) {
+                    st->labels++;
+                    st->comps[comp_of[AGSEQ(n)]].labels++;
+                    break;
+                }
+            }
+}
 
 void pym__render_stats_free(pym__render_stats *st)
 {
@@ -108,7 +167,7 @@ int pym__render_measure(Agraph_t *g, pym__render_stats *st)
     int max_seq = 0, nadj = 0, tick = 0, rc = -1;
     /* by seq: adjacency start (CSR), discovery time, low link, DFS cursor, edge to parent */
     int *start = NULL, *disc = NULL, *low = NULL, *cursor = NULL, *up = NULL;
-    int *adj = NULL, *eid = NULL, *stack = NULL, *nstack = NULL;
+    int *adj = NULL, *eid = NULL, *stack = NULL, *nstack = NULL, *comp_of = NULL;
 
     memset(st, 0, sizeof *st);
     for (n = agfstnode(g); n; n = agnxtnode(g, n)) {
@@ -129,8 +188,10 @@ int pym__render_measure(Agraph_t *g, pym__render_stats *st)
     nstack = malloc(ns * sizeof *nstack);
     adj = malloc(ne * sizeof *adj);
     eid = malloc(ne * sizeof *eid);
+    comp_of = malloc(ns * sizeof *comp_of);
     st->comps = malloc(ns * sizeof *st->comps);
-    if (!start || !disc || !low || !cursor || !up || !stack || !nstack || !adj || !eid || !st->comps)
+    if (!start || !disc || !low || !cursor || !up || !stack || !nstack || !adj || !eid || !comp_of ||
+        !st->comps)
         goto out;
 
     /* CSR adjacency, both directions, each edge with its number */
@@ -165,7 +226,9 @@ int pym__render_measure(Agraph_t *g, pym__render_stats *st)
         c = &st->comps[st->ncomps++];
         c->nodes = 0;
         c->block = 1;
+        c->labels = 0;
         disc[root] = low[root] = ++tick;
+        comp_of[root] = st->ncomps - 1;
         up[root] = -1;
         stack[sp++] = root;
         nstack[nsp++] = root;
@@ -179,6 +242,7 @@ int pym__render_measure(Agraph_t *g, pym__render_stats *st)
                     continue;
                 if (!disc[w]) {
                     disc[w] = low[w] = ++tick;
+                    comp_of[w] = st->ncomps - 1;
                     up[w] = eid[k];
                     stack[sp++] = w;
                     nstack[nsp++] = w;
@@ -215,8 +279,10 @@ int pym__render_measure(Agraph_t *g, pym__render_stats *st)
         if (c->block > st->largest_block)
             st->largest_block = c->block;
     }
+    count_labels(g, st, comp_of);
     rc = 0;
 out:
+    free(comp_of);
     free(start);
     free(disc);
     free(low);

@@ -1,12 +1,13 @@
 /* render.c: DOT text -> bytes through libgvc, in-process (render.h).
  *
  * One call: take the Graphviz mutex; parse with agmemread; measure the graph
- * and choose the engine (the caps in render.h); apply Pympler's defaults and the
- * unflatten transformation; gvLayout -> gvRenderData -> gvFreeRenderData ->
- * gvFreeLayout -> agclose; release the mutex.  The GVC_t is created on first
- * use and kept for the life of the process (gvContext reads the plugin
- * configuration, ~5 ms, and a second context is unsafe: pym_render_shutdown).  Nothing touches the graph between gvLayout
- * and gvFreeLayout (that crashes Graphviz 2.42).
+ * and plan the layout (engine, edge labels: the caps in render.h); apply
+ * Pympler's defaults and the unflatten transformation; gvLayout ->
+ * gvRenderData -> gvFreeRenderData -> gvFreeLayout -> agclose; release the
+ * mutex.  The GVC_t is created on first use and kept for the life of the
+ * process (gvContext reads the plugin configuration, ~5 ms, and a second
+ * context is unsafe: see pym_render_shutdown).  Nothing touches the graph
+ * between gvLayout and gvFreeLayout (that crashes Graphviz 2.42).
  *
  * Graphviz reports errors through agerr: while the mutex is held, its message
  * hook (agseterrf) collects them into one buffer; they arrive in fragments
@@ -185,19 +186,37 @@ static int fail_graphviz(int code, char *err, size_t errlen, const char *fallbac
 
 /* ================================================================ engine choice */
 
-const char *pym__render_choose_engine(const char *wanted, const pym__render_stats *st, int packed, char *note,
-                                      size_t notelen)
+pym__render_plan pym__render_plan_layout(const char *wanted, const pym__render_stats *st, pym__render_pack pack,
+                                         char *note, size_t notelen)
 {
-    double t = pym__render_estimate(wanted, st, packed);
+    const double budget = PYM_RENDER_BUDGET_SECONDS;
+    const int has_labels = st->labels > 0;
+    pym__render_plan plan = {wanted, 0, pym__render_estimate(wanted, st, pack, 1)};
+    pym__render_plan sfdp = {"sfdp", 0, pym__render_estimate("sfdp", st, pack, 1)};
+    pym__render_plan bare = {wanted, has_labels, pym__render_estimate(wanted, st, pack, 0)};
+    pym__render_plan sfdp_bare = {"sfdp", has_labels, pym__render_estimate("sfdp", st, pack, 0)};
+    pym__render_plan chosen;
+    const char *what;
 
-    if (!strcmp(wanted, "sfdp") || t <= PYM_RENDER_BUDGET_SECONDS)
-        return wanted;
+    if (plan.seconds <= budget)
+        return plan;
+    if (strcmp(wanted, "sfdp") && sfdp.seconds <= budget)
+        chosen = sfdp, what = "laid out with sfdp";
+    else if (has_labels && bare.seconds <= budget)
+        chosen = bare, what = "drawn without its edge labels";
+    else if (sfdp_bare.seconds < bare.seconds) /* not when the graph forces slow packing */
+        chosen = sfdp_bare, what = has_labels ? "laid out with sfdp, without its edge labels" : "laid out with sfdp";
+    else if (has_labels)
+        chosen = bare, what = "drawn without its edge labels";
+    else
+        return plan; /* nothing would be faster */
     if (note && notelen)
         snprintf(note, notelen,
-                 "%s would take about %.0f s for this graph (%d nodes, %d edges; up to %d nodes and %d "
-                 "independent cycles in one component): laid out with sfdp",
-                 wanted, t < 1e6 ? t : 1e6, st->nodes, st->edges, st->largest, st->largest_excess);
-    return "sfdp";
+                 "%s would take about %.0f s for this graph (%d nodes, %d edges, %d labelled; up to %d nodes and "
+                 "%d independent cycles in one component): %s",
+                 wanted, plan.seconds < 1e6 ? plan.seconds : 1e6, st->nodes, st->edges, st->labels, st->largest,
+                 st->largest_excess, what);
+    return chosen;
 }
 
 /* ================================================================ attributes */
@@ -255,20 +274,46 @@ static int apply_pympler_style(Agraph_t *g)
     return 0;
 }
 
-/* Whether the graph asks for packing itself: 1 when it sets packmode, or pack
- * to true or a margin; 0 when it sets pack to false (and no packmode); -1 when
- * it sets neither (then render_locked decides). */
+/* How the graph asks for its components to be placed: -1 when it sets
+ * neither pack nor packmode (render_locked decides), else as Graphviz reads
+ * them: packmode "array..." is an array, another packmode or pack set to a
+ * margin (integer >= 0) or true/yes is polyomino packing, pack set to
+ * anything else is no packing. */
 static int graph_packs(Agraph_t *g)
 {
     char pack[] = "pack", packmode[] = "packmode";
     const char *v = agget(g, packmode);
     if (v && v[0])
-        return 1;
+        return strncmp(v, "array", 5) ? PYM__PACK_POLY : PYM__PACK_ARRAY;
     v = agget(g, pack);
     if (!v || !v[0])
         return -1;
-    /* as Graphviz's getPack: a margin (integer >= 0) or true/yes */
-    return (v[0] >= '0' && v[0] <= '9') || !strcasecmp(v, "true") || !strcasecmp(v, "yes");
+    if ((v[0] >= '0' && v[0] <= '9') || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+        return PYM__PACK_POLY;
+    return PYM__PACK_NONE;
+}
+
+/* Remove every edge label (label, xlabel, headlabel, taillabel): their
+ * placement is what makes dense graphs slow.  Returns 0 or -1. */
+static int drop_edge_labels(Agraph_t *g)
+{
+    static const char *const names[] = {"label", "xlabel", "headlabel", "taillabel"};
+    char empty[] = "";
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char name[16];
+        Agsym_t *sym;
+        snprintf(name, sizeof name, "%s", names[i]);
+        if (!(sym = agattr(g, AGEDGE, name, NULL)))
+            continue;
+        if (!agattr(g, AGEDGE, name, empty))
+            return -1;
+        for (Agnode_t *n = agfstnode(g); n; n = agnxtnode(g, n))
+            for (Agedge_t *e = agfstout(g, n); e; e = agnxtout(g, e))
+                if (agxset(e, sym, empty) != 0)
+                    return -1;
+    }
+    return 0;
 }
 
 /* ================================================================ the call */
@@ -299,7 +344,8 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     pym__render_stats st = {0};
     char *data = NULL;
     unsigned int datalen = 0;
-    int rc = 0, laid_out = 0, packed;
+    int rc = 0, laid_out = 0, pack;
+    pym__render_plan plan;
     char eng[16];
 
     if (gv_closed)
@@ -330,19 +376,29 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     }
     info->components = st.ncomps;
 
-    packed = graph_packs(g);
-    if (packed < 0 && st.nodes > PYM_RENDER_PACK_MIN_NODES && st.ncomps > 1) {
+    pack = graph_packs(g);
+    if (pack < 0 && st.ncomps > 1 &&
+        (st.nodes > PYM_RENDER_PACK_MIN_NODES || st.ncomps > PYM_RENDER_PACK_MIN_COMPONENTS)) {
         char name[] = "packmode", value[] = "array", empty[] = "";
         if (agsafeset(g, name, value, empty) != 0) {
             rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
             goto done;
         }
-        packed = 1;
+        pack = PYM__PACK_ARRAY;
     }
-    packed = packed > 0;
-    snprintf(eng, sizeof eng, "%s", pym__render_choose_engine(engine, &st, packed, info->note, sizeof info->note));
+    if (pack < 0)
+        pack = PYM__PACK_NONE;
+    plan = pym__render_plan_layout(engine, &st, (pym__render_pack)pack, info->note, sizeof info->note);
+    snprintf(eng, sizeof eng, "%s", plan.engine);
     snprintf(info->engine, sizeof info->engine, "%s", eng);
-    info->seconds = pym__render_estimate(eng, &st, packed);
+    info->seconds = plan.seconds;
+    if (plan.drop_labels) {
+        if (drop_edge_labels(g) < 0) {
+            rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+        info->labels_dropped = st.labels;
+    }
 
     if (opts->pympler_style && apply_pympler_style(g) < 0) {
         rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");

@@ -56,25 +56,33 @@ const char *pym_render_strerror(int code);
  *   the call is refused with PYM_RENDER_E_TOOBIG whatever the engine: sfdp, the
  *   fastest engine for large graphs, takes 5 s (SVG) to 8.5 s (PNG) for 10,000
  *   nodes with 20,000 edges here with the other core busy, 13 s for 20,000
- *   nodes.  The caller collapses the graph first.
+ *   nodes; 7.4 s (SVG) / 8 s (PNG) for 10,000 nodes with 100,000 unlabelled
+ *   edges.  The caller collapses the graph first.
  * PYM_RENDER_BUDGET_SECONDS: when the estimate for the requested engine exceeds
- *   it, sfdp lays the graph out instead and pym_render_info.note says so (dot:
- *   trees up to ~5,100 nodes, but only ~250 independent cycles in one
- *   component; neato ~1,250 nodes per component; fdp ~160; circo biconnected
- *   blocks of ~125 nodes).  Below 10 s because the fits come from a quiet
- *   machine and PNG/PDF output of a big graph adds a second or two.
- * PYM_RENDER_PACK_MIN_NODES: a graph of more nodes in two or more components
- *   gets packmode=array unless it sets pack or packmode itself: components are
- *   laid out one by one and put on a grid.  Without it dot lays all components
- *   out together (5,000 nodes in 3-cycles: 20 s, packed 1.1 s) and the other
+ *   it, sfdp lays the graph out instead; when sfdp would too, the edge labels
+ *   are dropped (with the requested engine if it then fits, else with sfdp);
+ *   pym_render_info.note says what was done.  Placing edge labels is what
+ *   makes dense graphs slow in every engine but dot: 200 nodes with 10,100
+ *   labelled edges take sfdp 9 s, twopi > 90 s, neato ~120 s.  (dot:
+ *   trees up to ~4,600 nodes, but only ~235 independent cycles in one
+ *   component; neato ~1,100 nodes per component; fdp ~150; circo biconnected
+ *   blocks of ~120 nodes).  Well below 10 s because the fits come from a quiet
+ *   machine: with the other core busy the same layouts took up to twice as
+ *   long, and PNG/PDF output of a big graph adds a second or two.
+ * PYM_RENDER_PACK_MIN_NODES, PYM_RENDER_PACK_MIN_COMPONENTS: a graph of more
+ *   nodes (in two or more components), or of more components, gets
+ *   packmode=array unless it sets pack or packmode itself: components are laid
+ *   out one by one and put on a grid.  Without it dot lays all components out
+ *   together (5,000 nodes in 3-cycles: 20 s, packed 1.1 s) and the other
  *   engines use polyomino packing, quadratic in the number of components (sfdp,
- *   same graph: 28 s, as an array 0.4 s).
+ *   same graph: 28 s, as an array 0.4 s; 1,000 nodes: 1.1 s, 0.07 s).
  * PYM_RENDER_MSG_CAP: bytes of Graphviz messages kept per call (the rest is
  *   dropped; the first error is what err reports). */
 #define PYM_RENDER_MAX_NODES 10000
-#define PYM_RENDER_MAX_EDGES 30000
-#define PYM_RENDER_BUDGET_SECONDS 5.0
+#define PYM_RENDER_MAX_EDGES 100000
+#define PYM_RENDER_BUDGET_SECONDS 4.0
 #define PYM_RENDER_PACK_MIN_NODES 1000
+#define PYM_RENDER_PACK_MIN_COMPONENTS 100
 #define PYM_RENDER_MSG_CAP 4096
 
 /* ---------------------------------------------------------------- choices */
@@ -94,14 +102,15 @@ int pym_render_format_ok(const char *format);
  * on failure, as far as the call got). */
 typedef struct {
     char engine[16]; /* the engine actually used ("" when layout was not reached) */
-    char note[256];  /* "" or one sentence on why the engine was changed, e.g. "dot
-                        would take about 12 s for this graph (300 nodes, 599 edges;
-                        up to 300 nodes and 300 independent cycles in one
-                        component): laid out with sfdp" */
+    char note[256];  /* "" or one sentence on what was changed and why, e.g. "dot
+                        would take about 13 s for this graph (300 nodes, 599 edges,
+                        0 labelled; up to 300 nodes and 300 independent cycles in
+                        one component): laid out with sfdp" */
     int nodes;       /* nodes and edges of the parsed graph (0 before parsing) */
     int edges;
     int components;  /* its weakly connected components */
     double seconds;  /* estimated layout time with `engine` (render/measure.c) */
+    int labels_dropped; /* edge labels removed before layout (0 normally) */
     int warnings;    /* number of Graphviz warnings (their text is not kept) */
 } pym_render_info;
 
@@ -136,10 +145,11 @@ typedef struct {
  *                                   when Graphviz produced output)
  *   PYM_RENDER_E_NOMEM, _E_ARG (NULL dot/out/len), _E_NOGRAPHVIZ
  * Large graphs (the caps above): an engine that would take too long for the
- * graph is replaced by sfdp, and that is said in info->note
- * (pym_render_dot_ex); graphs of more than PYM_RENDER_PACK_MIN_NODES nodes in
- * two or more components are packed as an array unless they set pack or
- * packmode themselves.
+ * graph is replaced by sfdp, or the edge labels are dropped, and that is said
+ * in info->note
+ * (pym_render_dot_ex); graphs of many nodes in two or more components, or of
+ * many components, are packed as an array unless they set pack or packmode
+ * themselves.
  * Serialised with the process-wide Graphviz mutex. */
 int pym_render_dot(const char *dot, size_t dotlen, const pym_render_opts *opts, unsigned char **out,
                    size_t *len, char *err, size_t errlen);

@@ -31,10 +31,12 @@ typedef struct {
     int nodes;
     int excess; /* edges - nodes + 1: independent cycles, 0 for a tree */
     int block;  /* nodes of its largest biconnected block (1 for a lone node) */
+    int labels; /* edges with a label (label, xlabel, headlabel or taillabel) */
 } pym__render_comp;
 
 typedef struct {
     int nodes, edges; /* edges without self-loops */
+    int labels;       /* edges with a label, self-loops included */
     int largest, largest_excess, largest_block; /* maxima over the components */
     int ncomps;
     pym__render_comp *comps; /* ncomps entries, malloc'd */
@@ -45,15 +47,32 @@ typedef struct {
 int pym__render_measure(Agraph_t *g, pym__render_stats *st);
 void pym__render_stats_free(pym__render_stats *st);
 
-/* Estimated seconds of layout and SVG output of the measured graph with
- * `engine` (0 for an unknown one); packed: whether components are laid out
- * separately (always for engines other than dot). */
-double pym__render_estimate(const char *engine, const pym__render_stats *st, int packed);
+/* How the components of a graph are laid out (Graphviz's pack/packmode). */
+typedef enum {
+    PYM__PACK_NONE,  /* not packed: dot lays all components out together; the other
+                        engines always pack, as PYM__PACK_POLY */
+    PYM__PACK_POLY,  /* one by one, placed by polyomino packing (the default mode) */
+    PYM__PACK_ARRAY, /* one by one, placed on a grid (packmode=array) */
+} pym__render_pack;
 
-/* The engine to lay the measured graph out with (render.c): `wanted`, or
- * "sfdp" when the estimate for wanted exceeds PYM_RENDER_BUDGET_SECONDS; then
- * note (notelen bytes, may be NULL) says why.  Returns a static string. */
-const char *pym__render_choose_engine(const char *wanted, const pym__render_stats *st, int packed, char *note,
-                                      size_t notelen);
+/* Estimated seconds of layout and SVG output of the measured graph with
+ * `engine` (0 for an unknown one), its components placed as `pack` says, with
+ * its edge labels or (labels = 0) without them. */
+double pym__render_estimate(const char *engine, const pym__render_stats *st, pym__render_pack pack, int labels);
+
+/* What to lay out with: the engine, whether to drop the edge labels first,
+ * and the estimate for that. */
+typedef struct {
+    const char *engine; /* static string */
+    int drop_labels;
+    double seconds;
+} pym__render_plan;
+
+/* The plan for the measured graph (render.c).  The first that fits
+ * PYM_RENDER_BUDGET_SECONDS: `wanted`; sfdp (when faster); `wanted` without
+ * edge labels; else sfdp without edge labels.  When it is not the first, note
+ * (notelen bytes, may be NULL) says what was changed and why. */
+pym__render_plan pym__render_plan_layout(const char *wanted, const pym__render_stats *st, pym__render_pack pack,
+                                         char *note, size_t notelen);
 
 #endif

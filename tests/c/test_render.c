@@ -114,20 +114,26 @@ static char *garbage_dot(int n)
     return b.p;
 }
 
-/* A random tree of n nodes plus `extra` random edges. */
-static char *tree_dot(int n, int extra)
+/* A random tree of n nodes plus `extra` random edges; the tree edges get
+ * the attribute list `attrs` ("" for none). */
+static char *tree_dot_attrs(int n, int extra, const char *attrs)
 {
     buf b = {0};
     uint32_t s = 12345;
     buf_add(&b, "digraph tree {\nn0;\n");
     for (int i = 1; i < n; i++)
-        buf_add(&b, "n%u -> n%d;\n", rng_next(&s) % (uint32_t)i, i);
+        buf_add(&b, "n%u -> n%d %s;\n", rng_next(&s) % (uint32_t)i, i, attrs);
     for (int i = 0; i < extra; i++) {
         uint32_t a = rng_next(&s) % (uint32_t)n, c = rng_next(&s) % (uint32_t)n;
         buf_add(&b, "n%u -> n%u;\n", a, c);
     }
     buf_add(&b, "}\n");
     return b.p;
+}
+
+static char *tree_dot(int n, int extra)
+{
+    return tree_dot_attrs(n, extra, "");
 }
 
 /* Parse text with cgraph directly and measure it (no layout). */
@@ -722,6 +728,21 @@ static void test_to_file_writes_the_same_bytes_and_no_temporary(void)
     /* overwriting works too */
     CU_ASSERT_EQUAL(pym_render_dot_to_file(SMALL, strlen(SMALL), &o, path, err, sizeof err), 0);
     CU_ASSERT_EQUAL(dir_entries(tmpdir), 1);
+    /* a leftover temporary of our name is neither used nor removed */
+    char stale[160];
+    snprintf(stale, sizeof stale, "%s.tmp.%ld", path, (long)getpid());
+    f = fopen(stale, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("stale", f);
+    fclose(f);
+    CU_ASSERT_EQUAL(pym_render_dot_to_file(SMALL, strlen(SMALL), &o, path, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(dir_entries(tmpdir), 2);
+    f = fopen(stale, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(fread(file, 1, 5, f), 5);
+    CU_ASSERT_EQUAL(memcmp(file, "stale", 5), 0);
+    fclose(f);
+    unlink(stale);
     free(mem);
     free(file);
     unlink(path);
@@ -873,16 +894,18 @@ static void test_the_svg_checker_rejects_what_graphviz_gets_wrong(void)
         "<svg>a < b</svg>", "<svg>a & b</svg>", "<svg><g></svg>", "<svg x=\"a<b\"/>",
         "<svg>\x01</svg>", "<svg>\xff</svg>", "<svg/><svg/>", "<svg></g>",
     };
+    static const char good[] = "<svg a=\"&amp;\"><t>&#45;&#x2F;</t></svg>";
     static const char raw_control[] = "digraph { n [label=\"bell\x07\"]; }";
     unsigned char *svg;
     size_t len = 0;
+    const char *why;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CU_ASSERT_PTR_NOT_NULL(xml_problem(bad[i], strlen(bad[i])));
-    static const char good[] = "<svg a=\"&amp;\"><t>&#45;&#x2F;</t></svg>";
     CU_ASSERT_PTR_NULL(xml_problem(good, sizeof good - 1));
     svg = render_ok(raw_control, "dot", "svg", &len);
-    CU_ASSERT_TRUE(svg && xml_problem((char *)svg, len) && !strcmp(xml_problem((char *)svg, len), "control character"));
+    why = svg ? xml_problem((char *)svg, len) : NULL;
+    CU_ASSERT_TRUE(why && !strcmp(why, "control character"));
     free(svg);
 }
 
@@ -961,6 +984,17 @@ static void test_measure_counts_components_cycles_and_blocks(void)
     }
     pym__render_stats_free(&st);
 
+    /* labelled edges, of any kind, per component */
+    CU_ASSERT_EQUAL_FATAL(measure_text("digraph { a -> b [label=x]; b -> c [headlabel=h, label=y]; c -> d [label=\"\"];"
+                                       " x -> x [xlabel=l]; }",
+                                       &st),
+                          0);
+    CU_ASSERT_EQUAL(st.labels, 3);
+    CU_ASSERT_EQUAL(st.ncomps, 2);
+    CU_ASSERT_TRUE((st.comps[0].labels == 2 && st.comps[1].labels == 1) ||
+                   (st.comps[0].labels == 1 && st.comps[1].labels == 2));
+    pym__render_stats_free(&st);
+
     /* a 20-cycle is one block; parallel edges make a 2-node cycle */
     buf b = {0};
     buf_add(&b, "graph { ");
@@ -981,22 +1015,22 @@ static void test_dot_switches_to_sfdp_just_above_its_budget(void)
     char note[256];
     int below = 0, above = 0;
 
-    /* trees: dot's estimate is (n/2300)^2 s; the budget is crossed near 5,140 */
-    char *t1 = tree_dot(5000, 0), *t2 = tree_dot(5300, 0);
+    /* trees: dot's estimate is (n/2300)^2 s; the budget is crossed near 4,600 */
+    char *t1 = tree_dot(4500, 0), *t2 = tree_dot(4800, 0);
     CU_ASSERT_EQUAL_FATAL(measure_text(t1, &st), 0);
     note[0] = '\0';
-    CU_ASSERT_STRING_EQUAL(pym__render_choose_engine("dot", &st, 0, note, sizeof note), "dot");
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("dot", &st, PYM__PACK_NONE, note, sizeof note).engine, "dot");
     CU_ASSERT_STRING_EQUAL(note, "");
     pym__render_stats_free(&st);
     CU_ASSERT_EQUAL_FATAL(measure_text(t2, &st), 0);
-    CU_ASSERT_STRING_EQUAL(pym__render_choose_engine("dot", &st, 0, note, sizeof note), "sfdp");
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("dot", &st, PYM__PACK_NONE, note, sizeof note).engine, "sfdp");
     CU_ASSERT_PTR_NOT_NULL(strstr(note, "dot would take about"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(note, "5300 nodes"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(note, "4800 nodes"));
     CU_ASSERT_PTR_NOT_NULL(strstr(note, "laid out with sfdp"));
     /* sfdp itself is never switched; twopi is cheap at this size */
-    CU_ASSERT_STRING_EQUAL(pym__render_choose_engine("sfdp", &st, 0, NULL, 0), "sfdp");
-    CU_ASSERT_STRING_EQUAL(pym__render_choose_engine("twopi", &st, 0, NULL, 0), "twopi");
-    CU_ASSERT_STRING_EQUAL(pym__render_choose_engine("neato", &st, 0, NULL, 0), "sfdp");
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("sfdp", &st, PYM__PACK_NONE, NULL, 0).engine, "sfdp");
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("twopi", &st, PYM__PACK_NONE, NULL, 0).engine, "twopi");
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("neato", &st, PYM__PACK_NONE, NULL, 0).engine, "sfdp");
     pym__render_stats_free(&st);
     free(t1);
     free(t2);
@@ -1005,7 +1039,7 @@ static void test_dot_switches_to_sfdp_just_above_its_budget(void)
     for (int extra = 200; extra <= 300; extra += 100) {
         char *t = tree_dot(150, extra);
         CU_ASSERT_EQUAL_FATAL(measure_text(t, &st), 0);
-        if (!strcmp(pym__render_choose_engine("dot", &st, 0, NULL, 0), "dot"))
+        if (!strcmp(pym__render_plan_layout("dot", &st, PYM__PACK_NONE, NULL, 0).engine, "dot"))
             below += extra == 200;
         else
             above += extra == 300;
@@ -1060,10 +1094,122 @@ static void test_many_components_are_packed_as_an_array(void)
     free(out);
     free(text);
 
-    /* below the threshold, or when the graph chooses, nothing is added */
-    text = garbage_dot(300);
+    /* many components of few nodes: packed too (sfdp would spend 1 s on
+     * polyomino packing) */
+    text = garbage_dot(330);
+    o.engine = "sfdp";
     CU_ASSERT_EQUAL(pym_render_dot_ex(text, strlen(text), &o, &out, &len, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.components, 110);
+    CU_ASSERT_TRUE(out && strstr((char *)out, "packmode=array"));
+    free(out);
+    free(text);
+
+    /* below both thresholds nothing is added */
+    text = garbage_dot(300);
+    o.engine = "dot";
+    CU_ASSERT_EQUAL(pym_render_dot_ex(text, strlen(text), &o, &out, &len, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.components, 100);
     CU_ASSERT_TRUE(out && !strstr((char *)out, "packmode"));
+    free(out);
+    free(text);
+
+    /* the graph's own choice is kept */
+    text = garbage_dot(1200);
+    memcpy(text, "digraph { pack=0; ", 18);
+    CU_ASSERT_EQUAL(pym_render_dot_ex(text, strlen(text), &o, &out, &len, &info, err, sizeof err), 0);
+    CU_ASSERT_TRUE(out && strstr((char *)out, "pack=0") && !strstr((char *)out, "packmode"));
+    free(out);
+    free(text);
+}
+
+static void test_the_estimate_follows_the_packing(void)
+{
+    pym__render_stats st;
+    char *text = garbage_dot(3000); /* 1,000 3-cycles */
+
+    CU_ASSERT_EQUAL_FATAL(measure_text(text, &st), 0);
+    /* dot: all together ~ (3000/1350)^2 = 4.9 s; packed as an array ~0.6 s */
+    CU_ASSERT_TRUE(pym__render_estimate("dot", &st, PYM__PACK_NONE, 1) > 4.0);
+    CU_ASSERT_TRUE(pym__render_estimate("dot", &st, PYM__PACK_ARRAY, 1) < 1.0);
+    /* polyomino packing of 1,000 components ~10 s, whatever the engine */
+    CU_ASSERT_TRUE(pym__render_estimate("sfdp", &st, PYM__PACK_POLY, 1) > 9.0);
+    CU_ASSERT_TRUE(pym__render_estimate("sfdp", &st, PYM__PACK_NONE, 1) > 9.0);
+    CU_ASSERT_TRUE(pym__render_estimate("sfdp", &st, PYM__PACK_ARRAY, 1) < 1.0);
+    /* switching would not help then: the engine is kept */
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("neato", &st, PYM__PACK_POLY, NULL, 0).engine, "neato");
+    CU_ASSERT_STRING_EQUAL(pym__render_plan_layout("fdp", &st, PYM__PACK_ARRAY, NULL, 0).engine, "fdp");
+    CU_ASSERT_EQUAL(pym__render_estimate("gif", &st, PYM__PACK_NONE, 1), 0.0);
+    pym__render_stats_free(&st);
+    free(text);
+}
+
+/* n nodes and m random edges, each with a label */
+static char *labelled_dot(int n, int m)
+{
+    buf b = {0};
+    uint32_t s = 777;
+    buf_add(&b, "digraph dense {\nnode [shape=box];\n");
+    for (int i = 0; i < n; i++)
+        buf_add(&b, "n%d [label=\"C%d\\nC\"];\n", i, i);
+    for (int i = 0; i < m; i++) {
+        uint32_t a = rng_next(&s) % (uint32_t)n, c = rng_next(&s) % (uint32_t)n;
+        buf_add(&b, "n%u -> n%u [label=\"r%d\"];\n", a, c, i % 100);
+    }
+    buf_add(&b, "}\n");
+    return b.p;
+}
+
+static void test_edge_labels_are_dropped_when_placing_them_would_take_too_long(void)
+{
+    pym__render_stats st;
+    pym__render_plan plan;
+    char note[256] = "";
+    /* Pympler's graph of 100 instances that all refer to each other: 200
+     * nodes, 10,100 labelled edges (twopi > 90 s, neato ~120 s, sfdp 9 s) */
+    char *text = labelled_dot(200, 10100);
+
+    CU_ASSERT_EQUAL_FATAL(measure_text(text, &st), 0);
+    CU_ASSERT_EQUAL(st.labels, 10100);
+    for (size_t i = 0; pym_render_engines[i]; i++) {
+        const char *e = pym_render_engines[i];
+        plan = pym__render_plan_layout(e, &st, PYM__PACK_NONE, note, sizeof note);
+        CU_ASSERT_TRUE(plan.drop_labels);
+        CU_ASSERT_TRUE(plan.seconds <= PYM_RENDER_BUDGET_SECONDS);
+        CU_ASSERT_PTR_NOT_NULL(strstr(note, "without its edge labels"));
+        if (!strcmp(e, "twopi") || !strcmp(e, "neato") || !strcmp(e, "sfdp")) {
+            CU_ASSERT_STRING_EQUAL(plan.engine, e); /* fast enough once the labels are gone */
+        } else {
+            CU_ASSERT_STRING_EQUAL(plan.engine, "sfdp"); /* dot, fdp, circo: too many cycles */
+        }
+    }
+    pym__render_stats_free(&st);
+    free(text);
+
+    /* a labelled tree of 3,000 nodes: too slow for dot (labels double its
+     * ranks) but sfdp can keep the labels */
+    text = tree_dot_attrs(3000, 0, "[label=attr]");
+    CU_ASSERT_EQUAL_FATAL(measure_text(text, &st), 0);
+    CU_ASSERT_EQUAL(st.labels, 2999);
+    plan = pym__render_plan_layout("dot", &st, PYM__PACK_NONE, NULL, 0);
+    CU_ASSERT_STRING_EQUAL(plan.engine, "sfdp");
+    CU_ASSERT_FALSE(plan.drop_labels);
+    CU_ASSERT_TRUE(pym__render_estimate("dot", &st, PYM__PACK_NONE, 0) < PYM_RENDER_BUDGET_SECONDS);
+    pym__render_stats_free(&st);
+    free(text);
+
+    /* and through the API: twopi keeps its engine, loses the labels */
+    pym_render_opts o = {"twopi", "svg", 0, 0, 0};
+    pym_render_info info;
+    unsigned char *out = NULL;
+    size_t len = 0;
+    char err[256] = "";
+    text = labelled_dot(200, 6000);
+    CU_ASSERT_EQUAL(pym_render_dot_ex(text, strlen(text), &o, &out, &len, &info, err, sizeof err), 0);
+    CU_ASSERT_STRING_EQUAL(info.engine, "twopi");
+    CU_ASSERT_EQUAL(info.labels_dropped, 6000);
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.note, "twopi would take about"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(info.note, "drawn without its edge labels"));
+    CU_ASSERT_TRUE(out && strstr((char *)out, ">C199</text>") && !strstr((char *)out, ">r42</text>"));
     free(out);
     free(text);
 }
@@ -1154,6 +1300,9 @@ CU_TestInfo pym_render_tests[] = {
     {"dot switches to sfdp just above its budget", test_dot_switches_to_sfdp_just_above_its_budget},
     {"a dense graph is laid out by sfdp with a note", test_a_dense_graph_is_laid_out_by_sfdp_with_a_note},
     {"many components are packed as an array", test_many_components_are_packed_as_an_array},
+    {"the estimate follows the packing", test_the_estimate_follows_the_packing},
+    {"edge labels are dropped when placing them would take too long",
+     test_edge_labels_are_dropped_when_placing_them_would_take_too_long},
     {"a huge garbage graph is refused quickly", test_a_huge_garbage_graph_is_refused_quickly},
     {"concurrent calls are serialised", test_concurrent_calls_are_serialised},
     CU_TEST_INFO_NULL,
