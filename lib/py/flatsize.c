@@ -475,6 +475,24 @@ static Py_ssize_t cached_getsizeof(pym_typedef *td, PyObject *obj)
     return s < 0 ? -1 : s + td->sz_pre;
 }
 
+int pym_leng_of(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
+{
+    if (pym_leng_raw(td, obj, n, has) < 0)
+        return -1;
+    if (!*has || !(td->vari && td->item == 1))
+        return 0;
+    PyObject *i = pym_getattr_quiet(obj, pym_str.itemsize);
+    if (!i)
+        return PyErr_Occurred() ? -1 : 0;
+    Py_ssize_t isz = PyNumber_AsSsize_t(i, PyExc_OverflowError);
+    Py_DECREF(i);
+    if (isz == -1 && PyErr_Occurred())
+        return -1;
+    if (isz > 1)
+        *n /= isz;
+    return 0;
+}
+
 /* Pympler's estimate base + leng(obj) * item (getsizeof's default). */
 static int estimate(const pym_typedef *td, PyObject *obj, Py_ssize_t *out)
 {

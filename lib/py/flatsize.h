@@ -21,6 +21,11 @@ Py_ssize_t pym_flat(pym_typedef *td, PyObject *obj, Py_ssize_t mask);
  * function; -1 with an exception on error. */
 int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has);
 
+/* Pympler's leng(obj): the length function's result, divided by obj.itemsize
+ * for types whose item size varies (array.array, numpy).  Same returns as
+ * pym_leng_raw. */
+int pym_leng_of(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has);
+
 /* Pympler's _len(obj): len(obj), 0 on TypeError. -1 with exception else. */
 Py_ssize_t pym_safe_len(PyObject *obj);
 

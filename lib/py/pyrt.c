@@ -275,15 +275,6 @@ void *pym_virtual_dict_token(PyObject *obj)
     return inline_values(obj);
 }
 
-Py_ssize_t pym_virtual_dict_len(PyObject *obj)
-{
-    Py_ssize_t pos = 0, n = 0;
-    PyObject *k, *v;
-    while (pym_virtual_dict_next(obj, &pos, &k, &v))
-        n++;
-    return n;
-}
-
 PyObject *pym_virtual_dict_copy(PyObject *obj)
 {
     PyObject *d = PyDict_New();

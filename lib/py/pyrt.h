@@ -62,7 +62,6 @@ Py_ssize_t pym_virtual_dict_size(PyObject *obj);
 /* Iterate the attributes a would-be __dict__ holds, in its iteration order:
  * *pos starts at 0; returns 1 with borrowed key and value, 0 at the end. */
 int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObject **value);
-Py_ssize_t pym_virtual_dict_len(PyObject *obj);
 
 /* Number of attributes in the inline values (their insertion-order count),
  * -1 when obj has none. */

@@ -215,16 +215,7 @@ static int leng_of(PyObject *obj, Py_ssize_t *n, int *has)
     pym_typedef *td = pym_typedef_lookup(obj, &o, &made);
     if (!td)
         return -1;
-    int rc = pym_leng_raw(td, obj, n, has);
-    if (rc == 0 && *has && td->vari && td->item == 1) {
-        PyObject *i = pym_getattr_quiet(obj, pym_str.itemsize);
-        Py_ssize_t isz = i ? PyNumber_AsSsize_t(i, NULL) : 1;
-        Py_XDECREF(i);
-        if (isz == -1 && PyErr_Occurred())
-            rc = -1;
-        else if (isz > 1)
-            *n /= isz;
-    }
+    int rc = pym_leng_of(td, obj, n, has);
     pym_typedef_free(made);
     return rc;
 }

@@ -1555,27 +1555,8 @@ static PyObject *mod_leng(PyObject *m, PyObject *args, PyObject *kwds)
     PyObject *r = NULL;
     Py_ssize_t n = 0;
     int has = 0;
-    if (pym_leng_raw(td, obj, &n, &has) < 0)
-        goto done;
-    if (!has) {
-        r = Py_NewRef(Py_None);
-        goto done;
-    }
-    if (td->vari && td->item == 1) {
-        PyObject *i = pym_getattr_quiet(obj, pym_str.itemsize);
-        Py_ssize_t isz = 1;
-        if (i && to_ssize(i, "itemsize", &isz) < 0) {
-            Py_DECREF(i);
-            goto done;
-        }
-        Py_XDECREF(i);
-        if (PyErr_Occurred())
-            goto done;
-        if (isz > 1)
-            n /= isz;
-    }
-    r = PyLong_FromSsize_t(n);
-done:
+    if (pym_leng_of(td, obj, &n, &has) == 0)
+        r = has ? PyLong_FromSsize_t(n) : Py_NewRef(Py_None);
     pym_typedef_free(made);
     return r;
 }

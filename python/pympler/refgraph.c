@@ -29,7 +29,7 @@ PyMODINIT_FUNC PyInit_refgraph(void);
 
 static PyObject *S_objects, *S_count, *S_num_in_cycles, *S_edges, *S_metadata, *S_total_size, *S__reduced,
     *S_index, *S_id, *S_size, *S_type, *S_str, *S_group, *S_cycle, *S_src, *S_dst, *S_label, *S_NA,
-    *S___dict__, *S___class__, *S___name__;
+    *S___class__, *S___name__;
 
 /* ======================================================================
  * _MetaObject and _Edge
@@ -1206,7 +1206,7 @@ PyMODINIT_FUNC PyInit_refgraph(void)
         !INTERN(S_size, "size") || !INTERN(S_type, "type") || !INTERN(S_str, "str") ||
         !INTERN(S_group, "group") || !INTERN(S_cycle, "cycle") || !INTERN(S_src, "src") ||
         !INTERN(S_dst, "dst") || !INTERN(S_label, "label") || !INTERN(S_NA, "N/A") ||
-        !INTERN(S___dict__, "__dict__") || !INTERN(S___class__, "__class__") || !INTERN(S___name__, "__name__"))
+        !INTERN(S___class__, "__class__") || !INTERN(S___name__, "__name__"))
         return NULL;
     if (PyType_Ready(&Meta_Type) < 0 || PyType_Ready(&Edge_Type) < 0 || PyType_Ready(&Graph_Type) < 0)
         return NULL;
