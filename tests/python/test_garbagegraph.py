@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import weakref
-from pathlib import Path
 
 import pytest
 
@@ -20,22 +19,10 @@ from pympler import garbagegraph
 from pympler.garbagegraph import GarbageGraph, end_debug_garbage, start_debug_garbage
 from pympler.refgraph import ReferenceGraph
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _reference_dir():
-    return os.environ.get('PYMPLER_REFERENCE') or str(REPO / '.deps' / 'pympler-1.1')
-
-
-def _our_path():
-    pp = os.environ.get('PYTHONPATH') or str(REPO / 'build' / 'python')
-    return os.pathsep.join(os.path.abspath(p) for p in pp.split(os.pathsep) if p)
+from reference_paths import REPO, our_path as _our_path, reference_dir as _reference_dir
 
 
 HAVE_REF = os.path.isfile(os.path.join(_reference_dir(), 'pympler', 'garbagegraph.py'))
-def needs_ref(test):
-    """Tests against the reference: it must be installed (make deps does it)."""
-    return test
 
 
 def test_the_reference_is_installed():
@@ -399,7 +386,6 @@ def _run_child(path):
     return json.loads(p.stdout)
 
 
-@needs_ref
 def test_against_reference():
     ours = _run_child(_our_path())
     ref = _run_child(_reference_dir())

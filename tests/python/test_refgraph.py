@@ -16,29 +16,16 @@ import textwrap
 import time
 import weakref
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from pympler import refgraph
 from pympler.refgraph import ReferenceGraph, _Edge, _MetaObject
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _reference_dir():
-    return os.environ.get('PYMPLER_REFERENCE') or str(REPO / '.deps' / 'pympler-1.1')
-
-
-def _our_path():
-    pp = os.environ.get('PYTHONPATH') or str(REPO / 'build' / 'python')
-    return os.pathsep.join(os.path.abspath(p) for p in pp.split(os.pathsep) if p)
+from reference_paths import REPO, our_path as _our_path, reference_dir as _reference_dir
 
 
 HAVE_REF = os.path.isfile(os.path.join(_reference_dir(), 'pympler', 'refgraph.py'))
-def needs_ref(test):
-    """Tests against the reference: it must be installed (make deps does it)."""
-    return test
 
 
 def test_the_reference_is_installed():
@@ -453,7 +440,6 @@ def _run_child(src, path):
     return json.loads(p.stdout)
 
 
-@needs_ref
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_against_reference(case):
     ours = _run_child(CASES[case], _our_path())
