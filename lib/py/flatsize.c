@@ -3,7 +3,7 @@
  * sys.getsizeof(o) is o.__sizeof__() plus the bytes CPython keeps before the
  * object.  For the builtin __sizeof__ implementations of the types that fill
  * real heaps (int, str, list, tuple, set, object) we compute the same number
- * from the object itself; any other builtin __sizeof__ is called directly
+ * from the object itself (dict through CPython's own _PyDict_SizeOf); any other builtin __sizeof__ is called directly
  * through its C function; Python-level __sizeof__ methods are called as
  * CPython does.  tests/python/test_flatsize.py checks every fast path against
  * sys.getsizeof.
@@ -15,7 +15,7 @@
 
 /* The C functions behind the builtin __sizeof__ methods we compute inline. */
 static PyCFunction sizeof_object, sizeof_int, sizeof_str, sizeof_list, sizeof_set,
-    sizeof_frozenset;
+    sizeof_frozenset, sizeof_dict;
 static int sizeof_ready;
 
 static PyCFunction method_of(PyTypeObject *t)
@@ -34,6 +34,7 @@ static void sizeof_init(void)
     sizeof_list = method_of(&PyList_Type);
     sizeof_set = method_of(&PySet_Type);
     sizeof_frozenset = method_of(&PyFrozenSet_Type);
+    sizeof_dict = method_of(&PyDict_Type);
     sizeof_ready = 1;
 }
 
@@ -78,6 +79,8 @@ static Py_ssize_t known_sizeof(PyCFunction f, PyObject *obj)
     }
     if (f == sizeof_list && PyList_Check(obj))
         return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
+    if (f == sizeof_dict && PyDict_Check(obj))
+        return _PyDict_SizeOf((PyDictObject *)obj);
     if ((f == sizeof_set || f == sizeof_frozenset) && PyAnySet_Check(obj)) {
         PySetObject *so = (PySetObject *)obj;
         Py_ssize_t res = tp->tp_basicsize;
@@ -111,11 +114,17 @@ static Py_ssize_t sizeof_result(PyObject *res)
 
 Py_ssize_t pym_getsizeof(PyObject *obj)
 {
+    if (!sizeof_ready)
+        sizeof_init();
+    return pym_getsizeof_via(_PyType_Lookup(Py_TYPE(obj), pym_str.__sizeof__), obj);
+}
+
+Py_ssize_t pym_getsizeof_via(PyObject *d, PyObject *obj)
+{
     PyTypeObject *tp = Py_TYPE(obj);
     Py_ssize_t size;
     if (!sizeof_ready)
         sizeof_init();
-    PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* borrowed */
     if (d && Py_IS_TYPE(d, &PyMethodDescr_Type)) {
         PyMethodDef *ml = ((PyMethodDescrObject *)d)->d_method;
         size = known_sizeof(ml->ml_meth, obj);
@@ -138,7 +147,19 @@ Py_ssize_t pym_getsizeof(PyObject *obj)
     }
     if (size < 0)
         return -1;
-    return size + pym_preheader_size(tp);
+    Py_ssize_t pre = pym_preheader_size(tp);
+    return size > PY_SSIZE_T_MAX - pre ? PY_SSIZE_T_MAX : size + pre;
+}
+
+int pym_getsizeof_is_c(PyObject *d)
+{
+    if (!sizeof_ready)
+        sizeof_init();
+    if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type))
+        return 0;
+    PyCFunction f = ((PyMethodDescrObject *)d)->d_method->ml_meth;
+    return f == sizeof_object || f == sizeof_int || f == sizeof_str || f == sizeof_list ||
+           f == sizeof_set || f == sizeof_frozenset || f == sizeof_dict;
 }
 
 /* ---- Pympler's length functions -------------------------------------- */

@@ -10,6 +10,12 @@
  * or -1 with an exception set (TypeError when __sizeof__ is missing or returns
  * a non-int, ValueError when negative, whatever __sizeof__ raised). */
 Py_ssize_t pym_getsizeof(PyObject *obj);
+/* The same with d = the type's __sizeof__ as _PyType_Lookup finds it (a
+ * caller that meets many objects of one type looks it up once). */
+Py_ssize_t pym_getsizeof_via(PyObject *d, PyObject *obj);
+/* True when d is a builtin __sizeof__ computed inline: no Python code runs
+ * and no object is allocated for objects of its own type. */
+int pym_getsizeof_is_c(PyObject *d);
 
 /* Pympler's _Typedef.flat(obj, mask): getsizeof, or base + leng*item when
  * __sizeof__ fails with TypeError, aligned with mask (align - 1, or 0).

@@ -10,6 +10,8 @@
 
 #include "internal/pycore_dict.h"
 #include "internal/pycore_object.h"
+#include "internal/pycore_interp.h"
+#include "internal/pycore_pystate.h"
 
 #include <string.h>
 
@@ -91,11 +93,44 @@ static PyTypeObject *type_of_eval(const char *expr)
     return t;
 }
 
+/* Check pym_is_tracked()'s layout assumption against CPython's own macro. */
+static int check_gc_layout(void)
+{
+    PyObject *probe = PyList_New(0);
+    if (!probe)
+        return -1;
+    int ok = _PyObject_GC_IS_TRACKED(probe) && pym_is_tracked(probe);
+    PyObject_GC_UnTrack(probe);
+    ok = ok && !_PyObject_GC_IS_TRACKED(probe) && !pym_is_tracked(probe);
+    PyObject_GC_Track(probe);
+    Py_DECREF(probe);
+    if (!ok) {
+        PyErr_SetString(PyExc_ImportError, "pympler: unexpected garbage collector layout");
+        return -1;
+    }
+    return 0;
+}
+
+int pym_gc_foreach(pym_gc_visitor fn, void *arg)
+{
+    struct _gc_runtime_state *gcstate = &_PyInterpreterState_GET()->gc;
+    /* Youngest generation first, as gc.get_objects() lists them. */
+    for (int i = 0; i < NUM_GENERATIONS; i++) {
+        PyGC_Head *head = &gcstate->generations[i].head;
+        for (PyGC_Head *g = _PyGCHead_NEXT(head); g != head; g = _PyGCHead_NEXT(g)) {
+            int r = fn((PyObject *)(g + 1), arg); /* the object follows its head */
+            if (r)
+                return r;
+        }
+    }
+    return 0;
+}
+
 int pym_rt_init(void)
 {
     if (rt_ready)
         return 0;
-    if (intern_names() < 0)
+    if (intern_names() < 0 || check_gc_layout() < 0)
         return -1;
 
     pym_type.mappingproxy = &PyDictProxy_Type;

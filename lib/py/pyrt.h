@@ -39,6 +39,25 @@ typedef struct {
 
 extern pym_types pym_type;
 
+/* gc.is_tracked(op) without a call: CPython 3.11 keeps the collector's
+ * PyGC_Head {_gc_next, _gc_prev} right before a GC object, and _gc_next is 0
+ * while it is untracked (internal/pycore_gc.h).  pym_rt_init() checks this
+ * against CPython's own macro. */
+static inline int pym_is_tracked(PyObject *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    if (!PyType_IS_GC(tp) || (tp->tp_is_gc && !tp->tp_is_gc(op)))
+        return 0;
+    return ((const uintptr_t *)op)[-2] != 0;
+}
+
+/* Call fn(op, arg) on every object the collector tracks, in the order of
+ * gc.get_objects(); stops at and returns the first non-zero result.  fn must
+ * not allocate Python objects the collector tracks or run Python code (that
+ * could start a collection and relink the lists being walked). */
+typedef int (*pym_gc_visitor)(PyObject *op, void *arg);
+int pym_gc_foreach(pym_gc_visitor fn, void *arg);
+
 /* Create the tables above; idempotent.  Returns 0, or -1 with an exception. */
 int pym_rt_init(void);
 

@@ -26,7 +26,10 @@ Options (all optional; the plain form is what the golden tests use)
     ``--keepalive``      apply the keep-alive patch of ``stable_reference.py`` to
                          a pure-Python ``pympler.asizeof`` (reference only);
     ``--deep``           run the cases in a thread with a big stack and a
-                         recursion limit of 100000 (reference only).
+                         recursion limit of 100000 (reference only);
+    ``--expr-filename F`` compile each case's expr as file F (default
+                         ``<string>``; summary_golden.json was made with
+                         ``<golden-expr>``, which frame reprs show).
 
 This file is deliberately not named ``test_*`` so pytest does not collect it.
 """
@@ -168,13 +171,16 @@ def load_helpers(meta):
     return helpers
 
 
+EXPR_FILENAME = '<string>'
+
+
 def run_case(case, helpers):
     """Run one case; return its JSON outcome."""
     gc.collect()
     ns = {'__name__': '__golden__'}
     ns.update(helpers)
     try:
-        exec(case['expr'], ns)
+        exec(compile(case['expr'], EXPR_FILENAME, 'exec'), ns)
         exec(case['py'], ns)
         return to_json(ns['result'])
     except KeyboardInterrupt:
@@ -246,7 +252,12 @@ def main(argv):
     ap.add_argument('--start', type=int, default=0)
     ap.add_argument('--keepalive', action='store_true')
     ap.add_argument('--deep', action='store_true')
+    ap.add_argument('--expr-filename', default='<string>',
+                    help="file name the case's expr is compiled with (the summary goldens "
+                         "were made with '<golden-expr>')")
     args = ap.parse_args(argv)
+    global EXPR_FILENAME
+    EXPR_FILENAME = args.expr_filename
 
     with open(args.golden, encoding='utf-8') as fp:
         cases = json.load(fp)['cases']

@@ -1,0 +1,291 @@
+/* census.c: the objects muppy.get_objects() lists, in one pass.
+ *
+ * The tracked objects come from gc.get_objects() (in the collector's order).
+ * Each is looked into with tp_traverse, as gc.get_referents does, and every
+ * referent the collector does not track is gathered, in the order met.  With
+ * `untracked`, untracked containers are looked into as well, through an
+ * explicit work stack, and dict keys are added (tp_traverse skips the keys of
+ * string-keyed dicts).  The result is the untracked objects, then the tracked
+ * ones, as Pympler orders them.
+ */
+#include "census.h"
+#include "seenmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- pym_objvec -------------------------------------------------------- */
+
+static int objvec_reserve(pym_objvec *v, Py_ssize_t need)
+{
+    if (need <= v->cap)
+        return 0;
+    Py_ssize_t cap = v->cap ? v->cap : 1024;
+    while (cap < need) {
+        if (cap > PY_SSIZE_T_MAX / 2 / (Py_ssize_t)sizeof(PyObject *)) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    /* PyMem: a finished vector becomes a list's item array as it is. */
+    PyObject **items = PyMem_Realloc(v->items, (size_t)cap * sizeof(PyObject *));
+    if (!items) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    v->items = items;
+    v->cap = cap;
+    return 0;
+}
+
+int pym_objvec_push(pym_objvec *v, PyObject *obj)
+{
+    if (v->n == v->cap && objvec_reserve(v, v->n + 1) < 0)
+        return -1;
+    v->items[v->n++] = Py_NewRef(obj);
+    return 0;
+}
+
+void pym_objvec_clear(pym_objvec *v)
+{
+    /* Releasing may run finalizers that push to v again: detach first. */
+    PyObject **items = v->items;
+    Py_ssize_t n = v->n;
+    v->items = NULL;
+    v->n = v->cap = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        Py_DECREF(items[i]);
+    PyMem_Free(items);
+}
+
+PyObject *pym_objvec_to_list(pym_objvec *v)
+{
+    PyObject *list = PyList_New(0);
+    if (!list) {
+        pym_objvec_clear(v);
+        return NULL;
+    }
+    /* The list takes the array and its references: no copy of a vector
+     * that may hold millions of objects. */
+    PyListObject *l = (PyListObject *)list;
+    l->ob_item = v->items;
+    Py_SET_SIZE(l, v->n);
+    l->allocated = v->cap;
+    v->items = NULL;
+    v->n = v->cap = 0;
+    return list;
+}
+
+/* ---- which objects Pympler leaves out ---------------------------------- */
+
+int pym_census_ignored(PyObject *obj)
+{
+    if (PyFrame_Check(obj))
+        return 1;
+    if (PyWeakref_CheckProxy(obj)) {
+        PyObject *target = PyWeakref_GET_OBJECT(obj); /* borrowed */
+        return target == Py_None || PyFrame_Check(target);
+    }
+    return 0;
+}
+
+/* ---- the traversal ------------------------------------------------------ */
+
+typedef struct {
+    const pym_census_opts *opts;
+    pym_seenmap *seen;     /* remove_dups: every untracked object listed */
+    pym_ptrmap *local;     /* !remove_dups: the current referrer's referents */
+    pym_objvec *out;       /* untracked objects, in the order met */
+    pym_objvec tracked;    /* the tracked objects, in the collector's order */
+    PyObject **stack;      /* untracked containers still to look into */
+    size_t depth, cap;
+    int failed;
+} census;
+
+static int stack_push(census *c, PyObject *obj)
+{
+    if (c->depth == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        PyObject **s = realloc(c->stack, cap * sizeof(PyObject *));
+        if (!s)
+            return -1;
+        c->stack = s;
+        c->cap = cap;
+    }
+    c->stack[c->depth++] = obj; /* borrowed: out holds a reference */
+    return 0;
+}
+
+/* tp_traverse visitor: gather ref when the collector does not track it. */
+static int visit_untracked(PyObject *ref, void *arg)
+{
+    census *c = arg;
+    if (pym_is_tracked(ref))
+        return 0;
+    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)ref, NULL))
+        return 0;
+    int r;
+    if (c->seen)
+        /* An object with a single reference is met once, through it: it
+         * needs no entry in the seen table (most strs, tuples, small dicts). */
+        r = Py_REFCNT(ref) == 1 ? 1 : pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
+    else
+        r = pym_ptrmap_setdefault(c->local, (uintptr_t)ref, 1);
+    if (r == 0)
+        return 0;
+    if (r < 0 || pym_objvec_push(c->out, ref) < 0)
+        goto fail;
+    if (c->opts->untracked && stack_push(c, ref) < 0)
+        goto fail;
+    return 0;
+fail:
+    c->failed = 1;
+    return -1; /* stops this tp_traverse */
+}
+
+/* Visit what obj refers to: its tp_traverse referents, and with `untracked`
+ * the keys of a dict. */
+static int look_into(census *c, PyObject *obj)
+{
+    if (!PyObject_IS_GC(obj))
+        return 0;
+    traverseproc trav = Py_TYPE(obj)->tp_traverse;
+    if (trav && trav(obj, visit_untracked, c) && c->failed)
+        return -1;
+    if (c->opts->untracked && PyDict_Check(obj)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(obj, &pos, &key, &value))
+            if (visit_untracked(key, c) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* pym_gc_foreach callback: one tracked object.  Nothing here allocates a
+ * Python object or runs Python code. */
+static int census_one(PyObject *obj, void *arg)
+{
+    census *c = arg;
+    if (!c->opts->keep_frames && pym_census_ignored(obj))
+        return 0;
+    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)obj, NULL))
+        return 0;
+    if (c->local) {
+        if (pym_ptrmap_size(c->local) > 4096) {
+            pym_ptrmap_free(&c->local);
+            if (!(c->local = pym_ptrmap_new()))
+                return -1;
+        }
+        else
+            pym_ptrmap_clear(c->local);
+    }
+    if (look_into(c, obj) < 0)
+        return -1;
+    while (c->depth) {
+        PyObject *u = c->stack[--c->depth];
+        if (look_into(c, u) < 0)
+            return -1;
+    }
+    if (c->tracked.n == c->tracked.cap && objvec_reserve(&c->tracked, c->tracked.n + 1) < 0)
+        return -1;
+    c->tracked.items[c->tracked.n++] = Py_NewRef(obj);
+    return 0;
+}
+
+static int gc_collect(int rounds)
+{
+    PyObject *gc = PyImport_ImportModule("gc");
+    if (!gc)
+        return -1;
+    for (int i = 0; i < rounds; i++) {
+        PyObject *r = PyObject_CallMethod(gc, "collect", NULL);
+        if (!r) {
+            Py_DECREF(gc);
+            return -1;
+        }
+        int found = PyLong_Check(r) && PyLong_AsLong(r) != 0;
+        Py_DECREF(r);
+        if (!found)
+            break;
+    }
+    Py_DECREF(gc);
+    return 0;
+}
+
+int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
+{
+    census c = {.opts = opts, .out = out};
+    int rc = -1;
+
+    if (opts->collect && gc_collect(opts->collect > 1 ? 3 : 1) < 0)
+        return -1;
+    if (opts->remove_dups ? !(c.seen = pym_seenmap_new()) : !(c.local = pym_ptrmap_new())) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (pym_gc_foreach(census_one, &c)) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    /* The untracked objects first, then the tracked ones. */
+    if (objvec_reserve(out, out->n + c.tracked.n) < 0)
+        goto done;
+    if (c.tracked.n)
+        memcpy(out->items + out->n, c.tracked.items, (size_t)c.tracked.n * sizeof(PyObject *));
+    out->n += c.tracked.n;
+    PyMem_Free(c.tracked.items);
+    c.tracked = (pym_objvec){0};
+    rc = 0;
+done:
+    pym_objvec_clear(&c.tracked);
+    free(c.stack);
+    pym_seenmap_free(&c.seen);
+    pym_ptrmap_free(&c.local);
+    return rc;
+}
+
+/* ---- muppy.get_diff ------------------------------------------------------ */
+
+/* The items of `from` whose identity is not in `other`, in order. */
+static PyObject *not_in(PyObject *from, PyObject *other)
+{
+    pym_ptrmap *ids = pym_ptrmap_new();
+    PyObject *res = NULL, *seq_from = NULL, *seq_other = NULL;
+    if (!ids)
+        return PyErr_NoMemory();
+    if (!(seq_other = PySequence_Fast(other, "muppy.get_diff() needs two lists of objects")) ||
+        !(seq_from = PySequence_Fast(from, "muppy.get_diff() needs two lists of objects")))
+        goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq_other); i++)
+        if (pym_ptrmap_set(ids, (uintptr_t)PySequence_Fast_GET_ITEM(seq_other, i), 1) < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    if (!(res = PyList_New(0)))
+        goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq_from); i++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(seq_from, i);
+        if (!pym_ptrmap_get(ids, (uintptr_t)o, NULL) && PyList_Append(res, o) < 0) {
+            Py_CLEAR(res);
+            goto done;
+        }
+    }
+done:
+    Py_XDECREF(seq_from);
+    Py_XDECREF(seq_other);
+    pym_ptrmap_free(&ids);
+    return res;
+}
+
+PyObject *pym_identity_diff(PyObject *left, PyObject *right)
+{
+    PyObject *plus = not_in(right, left);
+    PyObject *minus = plus ? not_in(left, right) : NULL;
+    PyObject *res = minus ? Py_BuildValue("{sOsO}", "+", plus, "-", minus) : NULL;
+    Py_XDECREF(plus);
+    Py_XDECREF(minus);
+    return res;
+}

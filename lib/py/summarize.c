@@ -1,0 +1,739 @@
+/* summarize.c: summary._repr and summary.summarize without Python loops.
+ *
+ * summarize() meets millions of objects and a few thousand types.  Each type
+ * gets one entry in a small open-addressing table for the duration of a call:
+ * either the row its objects go to (the key depends only on the type, the
+ * common case), or the representation callable that names each object
+ * (functions, modules, frames).  The table holds a reference to each type, so
+ * Python code run by a __sizeof__ cannot free a type and have another take its
+ * address.
+ */
+#include "summarize.h"
+#include "flatsize.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the default representations ---------------------------------------- */
+
+static PyObject *attr(PyObject *o, const char *name)
+{
+    return PyObject_GetAttrString(o, name);
+}
+
+/* "prefix%s..." % (getattr chain) helpers */
+static PyObject *code_attr(PyObject *frame, const char *name)
+{
+    PyObject *code = attr(frame, "f_code");
+    if (!code)
+        return NULL;
+    PyObject *r = attr(code, name);
+    Py_DECREF(code);
+    return r;
+}
+
+static PyObject *repr_frame(PyObject *f, int level)
+{
+    PyObject *name = NULL, *file = NULL, *line = NULL, *res = NULL;
+    if (!(name = code_attr(f, "co_name")))
+        goto done;
+    if (level == 1) {
+        res = PyUnicode_FromFormat("frame (codename: %S)", name);
+        goto done;
+    }
+    if (level == 3 && !(file = code_attr(f, "co_filename")))
+        goto done;
+    if (!(line = code_attr(f, "co_firstlineno")))
+        goto done;
+    if (level == 2)
+        res = PyUnicode_FromFormat("frame (codename: %S, codeline: %S)", name, line);
+    else
+        res = PyUnicode_FromFormat("frame (codename: %S, filename: %S, codeline: %S)", name, file,
+                                   line);
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(file);
+    Py_XDECREF(line);
+    return res;
+}
+
+static PyObject *frame_1(PyObject *m, PyObject *f) { (void)m; return repr_frame(f, 1); }
+static PyObject *frame_2(PyObject *m, PyObject *f) { (void)m; return repr_frame(f, 2); }
+static PyObject *frame_3(PyObject *m, PyObject *f) { (void)m; return repr_frame(f, 3); }
+
+static PyObject *type_str(PyObject *m, PyObject *o)
+{
+    (void)m;
+    return PyObject_Str((PyObject *)Py_TYPE(o));
+}
+
+static PyObject *with_len(const char *what, PyObject *o)
+{
+    Py_ssize_t n = PyObject_Size(o);
+    if (n < 0)
+        return NULL;
+    return PyUnicode_FromFormat("%s, len=%zd", what, n);
+}
+
+static PyObject *dict_2(PyObject *m, PyObject *d) { (void)m; return with_len("dict", d); }
+static PyObject *list_2(PyObject *m, PyObject *l) { (void)m; return with_len("list", l); }
+static PyObject *set_2(PyObject *m, PyObject *s) { (void)m; return with_len("set", s); }
+
+static PyObject *function_1(PyObject *m, PyObject *f)
+{
+    (void)m;
+    PyObject *name = attr(f, "__name__");
+    if (!name)
+        return NULL;
+    PyObject *r = PyUnicode_FromFormat("function (%S)", name);
+    Py_DECREF(name);
+    return r;
+}
+
+static PyObject *function_2(PyObject *m, PyObject *f)
+{
+    (void)m;
+    PyObject *mod = attr(f, "__module__");
+    if (!mod)
+        return NULL;
+    PyObject *name = attr(f, "__name__");
+    if (!name) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    PyObject *r = PyUnicode_FromFormat("function (%S.%S)", mod, name);
+    Py_DECREF(mod);
+    Py_DECREF(name);
+    return r;
+}
+
+/* getattr(o, name, dflt): a new reference; dflt when the attribute is absent
+ * (AttributeError), NULL on other errors. */
+static PyObject *getattr_default(PyObject *o, const char *name, PyObject *dflt)
+{
+    PyObject *key = PyUnicode_FromString(name), *v = NULL;
+    if (!key)
+        return NULL;
+    int r = _PyObject_LookupAttr(o, key, &v);
+    Py_DECREF(key);
+    if (r < 0)
+        return NULL;
+    return r ? v : Py_NewRef(dflt);
+}
+
+static PyObject *module_1(PyObject *m_, PyObject *m)
+{
+    (void)m_;
+    /* Pympler: getattr(m, '__name__', getattr(m, '__file__', 'nameless, id: %d' % id(m))),
+     * the inner default evaluated first. */
+    PyObject *nameless = NULL, *file = NULL, *name = NULL, *res = NULL;
+    PyObject *id = PyLong_FromVoidPtr(m);
+    if (!id)
+        return NULL;
+    nameless = PyUnicode_FromFormat("nameless, id: %S", id);
+    Py_DECREF(id);
+    if (!nameless)
+        return NULL;
+    if (!(file = getattr_default(m, "__file__", nameless)))
+        goto done;
+    if (!(name = getattr_default(m, "__name__", file)))
+        goto done;
+    res = PyUnicode_FromFormat("module(%S)", name);
+done:
+    Py_XDECREF(nameless);
+    Py_XDECREF(file);
+    Py_XDECREF(name);
+    return res;
+}
+
+/* The order of this table is the order of the lists in representations. */
+static PyMethodDef repr_defs[] = {
+    {"frame_codename", frame_1, METH_O, "frame (codename: NAME)"},
+    {"frame_codeline", frame_2, METH_O, "frame (codename: NAME, codeline: LINE)"},
+    {"frame_filename", frame_3, METH_O, "frame (codename: NAME, filename: FILE, codeline: LINE)"},
+    {"dict_type", type_str, METH_O, "str(type(d))"},
+    {"dict_len", dict_2, METH_O, "dict, len=N"},
+    {"function_name", function_1, METH_O, "function (NAME)"},
+    {"function_qualified", function_2, METH_O, "function (MODULE.NAME)"},
+    {"list_type", type_str, METH_O, "str(type(l))"},
+    {"list_len", list_2, METH_O, "list, len=N"},
+    {"module_name", module_1, METH_O, "module(NAME)"},
+    {"set_type", type_str, METH_O, "str(type(s))"},
+    {"set_len", set_2, METH_O, "set, len=N"},
+};
+#define N_REPR_DEFS ((int)(sizeof repr_defs / sizeof repr_defs[0]))
+
+/* True when f is one of our default callables whose result is str(type(o)). */
+static int is_type_str_default(PyObject *f)
+{
+    if (!PyCFunction_Check(f))
+        return 0;
+    PyMethodDef *ml = ((PyCFunctionObject *)f)->m_ml;
+    return ml >= repr_defs && ml < repr_defs + N_REPR_DEFS && ml->ml_meth == type_str;
+}
+
+PyObject *pym_representations_fill(PyObject *fill)
+{
+    static const struct {
+        PyTypeObject *tp;
+        int first, n;
+    } groups[] = {
+        {&PyFrame_Type, 0, 3}, {&PyDict_Type, 3, 2},  {&PyFunction_Type, 5, 2},
+        {&PyList_Type, 7, 2},  {&PyModule_Type, 9, 1}, {&PySet_Type, 10, 2},
+    };
+    PyObject *reps = fill ? Py_NewRef(fill) : PyDict_New();
+    if (!reps)
+        return NULL;
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
+        PyObject *list = PyList_New(groups[g].n);
+        if (!list)
+            goto fail;
+        for (int i = 0; i < groups[g].n; i++) {
+            PyObject *f = PyCFunction_New(&repr_defs[groups[g].first + i], NULL);
+            if (!f) {
+                Py_DECREF(list);
+                goto fail;
+            }
+            PyList_SET_ITEM(list, i, f);
+        }
+        int r = PyObject_SetItem(reps, (PyObject *)groups[g].tp, list);
+        Py_DECREF(list);
+        if (r < 0)
+            goto fail;
+    }
+    return reps;
+fail:
+    Py_DECREF(reps);
+    return NULL;
+}
+
+/* ---- cleaning a key as Pympler's two regular expressions do -------------- */
+
+static int is_lower_hex(Py_UCS4 c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* address.sub('', s): drop every ' at 0x[0-9a-f]+'.  New reference. */
+static PyObject *drop_addresses(PyObject *s)
+{
+    static const char pat[] = " at 0x";
+    const Py_ssize_t plen = 6;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_UCS4 *buf = NULL;
+    Py_ssize_t out = 0, i = 0, last = 0;
+    int found = 0;
+
+    while (i + plen < n) {
+        Py_ssize_t k = 0;
+        while (k < plen && PyUnicode_READ(kind, data, i + k) == (Py_UCS4)pat[k])
+            k++;
+        if (k < plen || !is_lower_hex(PyUnicode_READ(kind, data, i + plen))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i + plen;
+        while (end < n && is_lower_hex(PyUnicode_READ(kind, data, end)))
+            end++;
+        if (!found) {
+            buf = PyMem_Malloc((size_t)n * sizeof(Py_UCS4));
+            if (!buf)
+                return PyErr_NoMemory();
+            found = 1;
+        }
+        for (Py_ssize_t j = last; j < i; j++)
+            buf[out++] = PyUnicode_READ(kind, data, j);
+        last = i = end;
+    }
+    if (!found)
+        return Py_NewRef(s);
+    for (Py_ssize_t j = last; j < n; j++)
+        buf[out++] = PyUnicode_READ(kind, data, j);
+    PyObject *r = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, out);
+    PyMem_Free(buf);
+    return r;
+}
+
+static int starts_with(PyObject *s, const char *prefix, Py_ssize_t end)
+{
+    Py_ssize_t k = (Py_ssize_t)strlen(prefix);
+    if (end < k)
+        return 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (PyUnicode_READ_CHAR(s, i) != (Py_UCS4)(unsigned char)prefix[i])
+            return 0;
+    return 1;
+}
+
+/* type_repr.sub(r'\2', s) for ^<(type|class) '(\S+)'>$ : the class name, or
+ * s itself.  ($ also matches before a final newline, which then stays.) */
+static PyObject *strip_class(PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    Py_ssize_t end = n;
+    if (n && PyUnicode_READ_CHAR(s, n - 1) == '\n')
+        end = n - 1;
+    Py_ssize_t start;
+    if (starts_with(s, "<class '", end))
+        start = 8;
+    else if (starts_with(s, "<type '", end))
+        start = 7;
+    else
+        return Py_NewRef(s);
+    if (end - start < 3 || PyUnicode_READ_CHAR(s, end - 1) != '>' ||
+        PyUnicode_READ_CHAR(s, end - 2) != '\'')
+        return Py_NewRef(s);
+    for (Py_ssize_t i = start; i < end - 2; i++)
+        if (Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(s, i)))
+            return Py_NewRef(s);
+    PyObject *name = PyUnicode_Substring(s, start, end - 2);
+    if (!name || end == n)
+        return name;
+    PyObject *tail = PyUnicode_Substring(s, end, n);
+    PyObject *r = tail ? PyUnicode_Concat(name, tail) : NULL;
+    Py_DECREF(name);
+    Py_XDECREF(tail);
+    return r;
+}
+
+/* Both substitutions; steals raw. Non-str raw: TypeError as re.sub gives. */
+static PyObject *clean_key(PyObject *raw)
+{
+    if (!raw)
+        return NULL;
+    if (!PyUnicode_Check(raw)) {
+        PyErr_Format(PyExc_TypeError, "expected string or bytes-like object, got '%.100s'",
+                     Py_TYPE(raw)->tp_name);
+        Py_DECREF(raw);
+        return NULL;
+    }
+    PyObject *a = drop_addresses(raw);
+    Py_DECREF(raw);
+    if (!a)
+        return NULL;
+    PyObject *b = strip_class(a);
+    Py_DECREF(a);
+    return b;
+}
+
+/* The key of a type alone: str(tp) cleaned.  Non-strict: when str(tp)
+ * raises an ordinary exception (a hostile metaclass), tp_name instead. */
+static PyObject *type_key(PyTypeObject *tp, int strict)
+{
+    PyObject *k = clean_key(PyObject_Str((PyObject *)tp));
+    if (k || strict || !pym_err_is_ordinary())
+        return k;
+    PyErr_Clear();
+    return PyUnicode_FromString(tp->tp_name);
+}
+
+/* The representation callable for tp at verbosity (>= 1): a new reference;
+ * NULL without exception when tp has none; NULL with exception on error. */
+static PyObject *representation_of(PyTypeObject *tp, Py_ssize_t verbosity, PyObject *reps)
+{
+    PyObject *seq;
+    if (!reps)
+        return NULL;
+    if (PyDict_CheckExact(reps)) {
+        seq = PyDict_GetItemWithError(reps, (PyObject *)tp);
+        if (!seq)
+            return NULL;
+        Py_INCREF(seq);
+    }
+    else {
+        int in = PySequence_Contains(reps, (PyObject *)tp);
+        if (in <= 0)
+            return NULL;
+        if (!(seq = PyObject_GetItem(reps, (PyObject *)tp)))
+            return NULL;
+    }
+    PyObject *f = NULL;
+    Py_ssize_t n = PyObject_Size(seq);
+    if (n >= 0) {
+        Py_ssize_t v = verbosity - 1;
+        if (n <= v)
+            v = n - 1;
+        f = PySequence_GetItem(seq, v);
+    }
+    Py_DECREF(seq);
+    return f;
+}
+
+PyObject *pym_type_key(PyObject *obj, Py_ssize_t verbosity, PyObject *reps, int strict)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    PyObject *f = NULL, *key;
+    if (verbosity != 0) {
+        f = representation_of(tp, verbosity, reps);
+        if (!f && PyErr_Occurred()) {
+            if (strict || !pym_err_is_ordinary())
+                return NULL;
+            PyErr_Clear();
+        }
+    }
+    if (!f)
+        return type_key(tp, strict);
+    key = clean_key(PyObject_CallOneArg(f, obj));
+    Py_DECREF(f);
+    if (key || strict || !pym_err_is_ordinary())
+        return key;
+    PyErr_Clear();
+    return type_key(tp, 0);
+}
+
+/* ---- sizes ---------------------------------------------------------------- */
+
+/* What object.__sizeof__ would say, plus the pre-header. */
+static Py_ssize_t basic_size(PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    Py_ssize_t size = tp->tp_basicsize;
+    if (tp->tp_itemsize > 0) {
+        Py_ssize_t n = Py_SIZE(obj);
+        size += (n < 0 ? -n : n) * tp->tp_itemsize;
+    }
+    return size + pym_preheader_size(tp);
+}
+
+Py_ssize_t pym_sizeof_or_basic(PyObject *obj)
+{
+    Py_ssize_t s = pym_getsizeof(obj);
+    if (s >= 0)
+        return s;
+    if (!pym_err_is_ordinary())
+        return -1;
+    PyErr_Clear();
+    return basic_size(obj);
+}
+
+/* ---- summarize ------------------------------------------------------------ */
+
+typedef struct {
+    PyTypeObject *tp; /* owned; NULL: empty slot */
+    Py_ssize_t row;   /* >= 0: every object of tp goes to this row */
+    PyObject *fn;     /* owned; row < 0: names each object */
+    PyObject *sizeof_; /* owned: the type's __sizeof__ (NULL: none) */
+    int pure;          /* row >= 0 and a C __sizeof__: no Python code runs */
+} tslot;
+
+typedef struct {
+    tslot *slots;
+    size_t mask, used;
+    PyObject *rows_by_key; /* key -> row index */
+    PyObject **keys;       /* owned, per row */
+    int64_t *counts;
+    __int128 *sizes;
+    Py_ssize_t nrows, caprows;
+    PyObject *reps;
+    tslot *last; /* the slot of the previous object, when pure */
+} summ;
+
+static size_t type_hash(PyTypeObject *tp)
+{
+    return (size_t)(((uintptr_t)tp >> 4) * 0x9E3779B97F4A7C15ull);
+}
+
+static int slots_grow(summ *s)
+{
+    size_t cap = s->mask ? (s->mask + 1) * 2 : 256;
+    tslot *ns = calloc(cap, sizeof(tslot));
+    if (!ns)
+        return -1;
+    for (size_t i = 0; s->mask && i <= s->mask; i++) {
+        if (!s->slots[i].tp)
+            continue;
+        size_t j = type_hash(s->slots[i].tp) & (cap - 1);
+        while (ns[j].tp)
+            j = (j + 1) & (cap - 1);
+        ns[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->mask = cap - 1;
+    return 0;
+}
+
+/* The row of key (a new row when unseen).  -1 with an exception. */
+static Py_ssize_t row_of_key(summ *s, PyObject *key)
+{
+    PyObject *idx = PyDict_GetItemWithError(s->rows_by_key, key);
+    if (idx)
+        return PyLong_AsSsize_t(idx);
+    if (PyErr_Occurred())
+        return -1;
+    if (s->nrows == s->caprows) {
+        Py_ssize_t cap = s->caprows ? s->caprows * 2 : 64;
+        PyObject **k = realloc(s->keys, (size_t)cap * sizeof *k);
+        if (k)
+            s->keys = k;
+        int64_t *c = realloc(s->counts, (size_t)cap * sizeof *c);
+        if (c)
+            s->counts = c;
+        __int128 *z = realloc(s->sizes, (size_t)cap * sizeof *z);
+        if (z)
+            s->sizes = z;
+        if (!k || !c || !z) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->caprows = cap;
+    }
+    Py_ssize_t row = s->nrows;
+    idx = PyLong_FromSsize_t(row);
+    if (!idx)
+        return -1;
+    int r = PyDict_SetItem(s->rows_by_key, key, idx);
+    Py_DECREF(idx);
+    if (r < 0)
+        return -1;
+    s->keys[row] = Py_NewRef(key);
+    s->counts[row] = 0;
+    s->sizes[row] = 0;
+    s->nrows++;
+    return row;
+}
+
+/* The slot of tp, created on first sight.  NULL with an exception. */
+static tslot *slot_of(summ *s, PyTypeObject *tp)
+{
+    size_t i = type_hash(tp) & s->mask;
+    while (s->slots[i].tp) {
+        if (s->slots[i].tp == tp)
+            return &s->slots[i];
+        i = (i + 1) & s->mask;
+    }
+    /* New type: decide how its objects are named (summarize uses verbosity 1). */
+    PyObject *f = representation_of(tp, 1, s->reps);
+    if (!f && PyErr_Occurred()) {
+        if (!pym_err_is_ordinary())
+            return NULL;
+        PyErr_Clear();
+    }
+    Py_ssize_t row = -1;
+    if (!f || is_type_str_default(f)) {
+        Py_CLEAR(f);
+        PyObject *key = type_key(tp, 0);
+        if (!key)
+            return NULL;
+        row = row_of_key(s, key);
+        Py_DECREF(key);
+        if (row < 0)
+            return NULL;
+    }
+    if ((s->used + 1) * 2 > s->mask + 1) {
+        if (slots_grow(s) < 0) {
+            Py_XDECREF(f);
+            PyErr_NoMemory();
+            return NULL;
+        }
+        i = type_hash(tp) & s->mask;
+        while (s->slots[i].tp)
+            i = (i + 1) & s->mask;
+    }
+    PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* borrowed */
+    s->slots[i].tp = (PyTypeObject *)Py_NewRef((PyObject *)tp);
+    s->slots[i].row = row;
+    s->slots[i].fn = f;
+    s->slots[i].sizeof_ = Py_XNewRef(d);
+    s->slots[i].pure = row >= 0 && pym_getsizeof_is_c(d);
+    s->used++;
+    return &s->slots[i];
+}
+
+/* Count obj (borrowed) in its row. */
+static int add_object(summ *s, PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    tslot *slot = s->last;
+    if (!slot || slot->tp != tp) {
+        size_t i = type_hash(tp) & s->mask;
+        while (s->slots[i].tp && s->slots[i].tp != tp)
+            i = (i + 1) & s->mask;
+        slot = s->slots[i].tp ? &s->slots[i] : NULL;
+    }
+    if (slot && slot->pure) {
+        /* The common case: nothing here can run Python code. */
+        s->last = slot;
+        Py_ssize_t size = pym_getsizeof_via(slot->sizeof_, obj);
+        if (size < 0)
+            return -1;
+        s->counts[slot->row]++;
+        s->sizes[slot->row] += size;
+        return 0;
+    }
+    /* Python code may run below (a representation, a __sizeof__, a
+     * metaclass's __repr__): hold obj, and do not keep slot pointers across
+     * calls that may add slots. */
+    Py_INCREF(obj);
+    int rc = -1;
+    if (!slot && !(slot = slot_of(s, tp)))
+        goto done;
+    s->last = NULL;
+    Py_ssize_t row = slot->row;
+    PyObject *sizeof_ = Py_XNewRef(slot->sizeof_);
+    if (row < 0) {
+        PyObject *fn = Py_NewRef(slot->fn);
+        PyObject *key = clean_key(PyObject_CallOneArg(fn, obj));
+        Py_DECREF(fn);
+        if (!key && pym_err_is_ordinary()) {
+            PyErr_Clear();
+            key = type_key(tp, 0);
+        }
+        if (key) {
+            row = row_of_key(s, key);
+            Py_DECREF(key);
+        }
+        if (row < 0) {
+            Py_XDECREF(sizeof_);
+            goto done;
+        }
+    }
+    Py_ssize_t size = pym_getsizeof_via(sizeof_, obj);
+    Py_XDECREF(sizeof_);
+    if (size < 0) {
+        if (!pym_err_is_ordinary())
+            goto done;
+        PyErr_Clear();
+        size = basic_size(obj);
+    }
+    s->counts[row]++;
+    s->sizes[row] += size;
+    rc = 0;
+done:
+    Py_DECREF(obj);
+    return rc;
+}
+
+static PyObject *int128_to_py(__int128 v)
+{
+    if (v >= INT64_MIN && v <= INT64_MAX)
+        return PyLong_FromLongLong((long long)v);
+    unsigned char bytes[16];
+    for (int i = 0; i < 16; i++)
+        bytes[i] = (unsigned char)((unsigned __int128)v >> (8 * i));
+    return _PyLong_FromByteArray(bytes, 16, 1, 1);
+}
+
+static PyObject *rows_list(summ *s)
+{
+    PyObject *rows = PyList_New(s->nrows);
+    if (!rows)
+        return NULL;
+    for (Py_ssize_t i = 0; i < s->nrows; i++) {
+        PyObject *count = PyLong_FromLongLong(s->counts[i]);
+        PyObject *size = int128_to_py(s->sizes[i]);
+        PyObject *row = (count && size) ? PyList_New(3) : NULL;
+        if (!row) {
+            Py_XDECREF(count);
+            Py_XDECREF(size);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        PyList_SET_ITEM(row, 0, Py_NewRef(s->keys[i]));
+        PyList_SET_ITEM(row, 1, count);
+        PyList_SET_ITEM(row, 2, size);
+        PyList_SET_ITEM(rows, i, row);
+    }
+    return rows;
+}
+
+PyObject *pym_summarize(PyObject *objects, PyObject *reps)
+{
+    summ s = {.reps = reps};
+    PyObject *result = NULL, *it = NULL;
+    if (slots_grow(&s) < 0)
+        return PyErr_NoMemory();
+    if (!(s.rows_by_key = PyDict_New()))
+        goto done;
+    if (PyList_CheckExact(objects) || PyTuple_CheckExact(objects)) {
+        /* Index access; the length is re-read since Python code run by a
+         * __sizeof__ or a representation may change the list. */
+        int is_list = PyList_CheckExact(objects);
+        for (Py_ssize_t i = 0;; i++) {
+            Py_ssize_t n = is_list ? PyList_GET_SIZE(objects) : PyTuple_GET_SIZE(objects);
+            if (i >= n)
+                break;
+            PyObject *obj = is_list ? PyList_GET_ITEM(objects, i) : PyTuple_GET_ITEM(objects, i);
+            if (add_object(&s, obj) < 0)
+                goto done;
+        }
+    }
+    else {
+        if (!(it = PyObject_GetIter(objects)))
+            goto done;
+        PyObject *obj;
+        while ((obj = PyIter_Next(it))) {
+            int r = add_object(&s, obj);
+            Py_DECREF(obj);
+            if (r < 0)
+                goto done;
+        }
+        if (PyErr_Occurred())
+            goto done;
+    }
+    result = rows_list(&s);
+done:
+    Py_XDECREF(it);
+    for (size_t i = 0; i <= s.mask; i++) {
+        if (s.slots[i].tp) {
+            Py_DECREF(s.slots[i].tp);
+            Py_XDECREF(s.slots[i].fn);
+            Py_XDECREF(s.slots[i].sizeof_);
+        }
+    }
+    free(s.slots);
+    for (Py_ssize_t i = 0; i < s.nrows; i++)
+        Py_DECREF(s.keys[i]);
+    free(s.keys);
+    free(s.counts);
+    free(s.sizes);
+    Py_XDECREF(s.rows_by_key);
+    return result;
+}
+
+/* ---- stringutils.pp -------------------------------------------------------- */
+
+PyObject *pym_pp_number(PyObject *n)
+{
+    static const char *const scales[] = {"B", "KB", "MB", "GB", "TB", "EB"};
+    PyObject *i = Py_NewRef(n), *base = NULL, *res = NULL, *fmt = NULL, *args = NULL;
+    const char *pattern = "%4d     %s";
+    int degree = 0;
+    if (!(base = PyLong_FromLong(1024)))
+        goto done;
+    for (;;) {
+        int gt = PyObject_RichCompareBool(i, base, Py_GT);
+        if (gt < 0)
+            goto done;
+        if (!gt)
+            break;
+        pattern = "%7.2f %s";
+        PyObject *f = PyFloat_FromDouble(1024.0);
+        if (!f)
+            goto done;
+        PyObject *q = PyNumber_TrueDivide(i, f);
+        Py_DECREF(f);
+        if (!q)
+            goto done;
+        Py_SETREF(i, q);
+        degree++;
+    }
+    if (degree >= (int)(sizeof scales / sizeof scales[0])) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        goto done;
+    }
+    if (!(fmt = PyUnicode_FromString(pattern)))
+        goto done;
+    if (!(args = Py_BuildValue("(Os)", i, scales[degree])))
+        goto done;
+    res = PyUnicode_Format(fmt, args);
+done:
+    Py_XDECREF(i);
+    Py_XDECREF(base);
+    Py_XDECREF(fmt);
+    Py_XDECREF(args);
+    return res;
+}

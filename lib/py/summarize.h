@@ -1,0 +1,41 @@
+/* summarize.h: Pympler's summary rows, computed in C.
+ *
+ * A summary is a list of [type key, number of objects, total size] rows, one
+ * per distinct key, in the order keys first occur; the size is the sum of
+ * sys.getsizeof.  The key is summary._repr(o): str(type(o)) cleaned up
+ * ("<class 'X'>" -> "X", " at 0x..." removed), or what the callable in
+ * summary.representations gives for that exact type ("function (name)",
+ * "module(name)", "frame (codename: ...)").  Keys that depend only on the
+ * type are computed once per type per call.
+ */
+#ifndef PYM_SUMMARIZE_H
+#define PYM_SUMMARIZE_H
+
+#include "pyrt.h"
+
+/* A new dict {type: [callables by verbosity]} holding the default
+ * representations (frame, dict, function, list, module, set).  The callables
+ * are builtin functions the engine recognises, so dict/list/set keys stay
+ * per type.  fill: the dict to fill (the existing one), or NULL for a new one.
+ * Returns a new reference, or NULL with an exception. */
+PyObject *pym_representations_fill(PyObject *fill);
+
+/* summary._repr(obj, verbosity) with representations the dict in use (may be
+ * NULL: none).  strict: errors propagate as in Pympler; else a raising type
+ * str or representation falls back to the type's own name (what summarize
+ * does, so a hostile object never stops a summary).  New reference. */
+PyObject *pym_type_key(PyObject *obj, Py_ssize_t verbosity, PyObject *representations, int strict);
+
+/* sys.getsizeof(obj), or when __sizeof__ raises an ordinary exception or
+ * lies (not an int, negative), the size object.__sizeof__ would give plus
+ * the pre-header.  -1 with an exception only for fatal errors. */
+Py_ssize_t pym_sizeof_or_basic(PyObject *obj);
+
+/* summary.summarize(objects): objects is any iterable.  New list, or NULL. */
+PyObject *pym_summarize(PyObject *objects, PyObject *representations);
+
+/* Pympler's stringutils.pp(n) on any number, through Python's % formatting
+ * (so ints, floats and their errors behave as in Pympler).  New reference. */
+PyObject *pym_pp_number(PyObject *n);
+
+#endif

@@ -1,0 +1,549 @@
+/* pympler.muppy: the census of live objects, as Pympler 1.1's muppy, in C.
+ *
+ * get_objects() is lib/py/census.c; the rest are list helpers over it.  Sizes
+ * are sys.getsizeof's, except that an object whose __sizeof__ raises or lies
+ * counts with its basic size instead of stopping the whole call.
+ */
+#include "census.h"
+#include "ptrmap.h"
+#include "pyrt.h"
+#include "summarize.h"
+
+#include <stdlib.h>
+
+PyMODINIT_FUNC PyInit_muppy(void);
+
+static int parse_flag(PyObject *v, int *out)
+{
+    if (!v)
+        return 0;
+    int r = PyObject_IsTrue(v);
+    if (r < 0)
+        return -1;
+    *out = r;
+    return 0;
+}
+
+/* Append the frames that called our caller (inspect.stack()[2:] of Pympler's
+ * get_objects, whose own frame we do not have). */
+static int append_outer_frames(PyObject *list)
+{
+    PyFrameObject *f = PyEval_GetFrame(); /* borrowed: our caller */
+    PyFrameObject *back = f ? PyFrame_GetBack(f) : NULL;
+    while (back) {
+        int r = PyList_Append(list, (PyObject *)back);
+        PyFrameObject *next = PyFrame_GetBack(back);
+        Py_DECREF(back);
+        back = next;
+        if (r < 0) {
+            Py_XDECREF(back);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *get_objects(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"remove_dups", "include_frames", "untracked", NULL};
+    PyObject *dups = NULL, *frames = NULL, *untracked = NULL;
+    pym_census_opts opts = {.collect = 1, .remove_dups = 1};
+    int include_frames = 0;
+    pym_objvec v = {0};
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO$O:get_objects", kwlist, &dups, &frames,
+                                     &untracked))
+        return NULL;
+    if (parse_flag(dups, &opts.remove_dups) < 0 || parse_flag(frames, &include_frames) < 0 ||
+        parse_flag(untracked, &opts.untracked) < 0)
+        return NULL;
+    if (pym_census_take(&opts, &v) < 0) {
+        pym_objvec_clear(&v);
+        return NULL;
+    }
+    PyObject *list = pym_objvec_to_list(&v);
+    if (list && include_frames && append_outer_frames(list) < 0)
+        Py_CLEAR(list);
+    return list;
+}
+
+/* ---- sizes ------------------------------------------------------------------ */
+
+static PyObject *seq_of(PyObject *objects, const char *fname)
+{
+    if (PyUnicode_Check(objects) || PyBytes_Check(objects)) {
+        PyErr_Format(PyExc_TypeError, "%s() needs a list of objects, not %.100s", fname,
+                     Py_TYPE(objects)->tp_name);
+        return NULL;
+    }
+    PyObject *seq = PySequence_List(objects);
+    if (!seq && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "%s() needs a list of objects, not %.100s", fname,
+                     Py_TYPE(objects)->tp_name);
+    }
+    return seq;
+}
+
+static PyObject *get_size(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"objects", NULL};
+    PyObject *objects;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:get_size", kwlist, &objects))
+        return NULL;
+    PyObject *seq = seq_of(objects, "get_size");
+    if (!seq)
+        return NULL;
+    long long total = 0;
+    PyObject *big = NULL; /* once the sum leaves long long */
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(seq); i++) {
+        Py_ssize_t s = pym_sizeof_or_basic(PyList_GET_ITEM(seq, i));
+        if (s < 0)
+            goto fail;
+        if (__builtin_add_overflow(total, (long long)s, &total)) {
+            PyObject *a = PyLong_FromLongLong(total - (long long)s), *b = PyLong_FromSsize_t(s);
+            PyObject *sum = (a && b) ? PyNumber_Add(a, b) : NULL;
+            Py_XDECREF(a);
+            Py_XDECREF(b);
+            PyObject *acc = (sum && big) ? PyNumber_Add(big, sum) : Py_XNewRef(sum);
+            Py_XDECREF(sum);
+            if (!acc)
+                goto fail;
+            Py_XSETREF(big, acc);
+            total = 0;
+        }
+    }
+    Py_DECREF(seq);
+    PyObject *t = PyLong_FromLongLong(total);
+    if (!big || !t)
+        return t;
+    PyObject *r = PyNumber_Add(big, t);
+    Py_DECREF(big);
+    Py_DECREF(t);
+    return r;
+fail:
+    Py_XDECREF(big);
+    Py_DECREF(seq);
+    return NULL;
+}
+
+typedef struct {
+    Py_ssize_t size, index;
+} keyed;
+
+static int by_size(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return x->index < y->index ? -1 : (x->index > y->index);
+}
+
+static PyObject *sort_(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"objects", NULL};
+    PyObject *objects, *res = NULL;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:sort", kwlist, &objects))
+        return NULL;
+    PyObject *seq = seq_of(objects, "sort");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(seq);
+    keyed *k = PyMem_Malloc((size_t)(n ? n : 1) * sizeof *k);
+    if (!k) {
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        k[i].index = i;
+        if ((k[i].size = pym_sizeof_or_basic(PyList_GET_ITEM(seq, i))) < 0)
+            goto done;
+    }
+    qsort(k, (size_t)n, sizeof *k, by_size);
+    if (!(res = PyList_New(n)))
+        goto done;
+    for (Py_ssize_t i = 0; i < n; i++)
+        PyList_SET_ITEM(res, i, Py_NewRef(PyList_GET_ITEM(seq, k[i].index)));
+done:
+    PyMem_Free(k);
+    Py_DECREF(seq);
+    return res;
+}
+
+static int int_arg(PyObject *v, const char *name, Py_ssize_t *out)
+{
+    if (!v)
+        return 0;
+    if (!PyLong_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", name, Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (x == -1 && PyErr_Occurred())
+        return -1;
+    *out = overflow > 0 ? PY_SSIZE_T_MAX : overflow < 0 ? PY_SSIZE_T_MIN : (Py_ssize_t)x;
+    return 0;
+}
+
+static PyObject *filter_(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"objects", "Type", "min", "max", NULL};
+    PyObject *objects, *type = Py_None, *minv = NULL, *maxv = NULL, *res = NULL;
+    Py_ssize_t lo = -1, hi = -1;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|OOO:filter", kwlist, &objects, &type, &minv, &maxv))
+        return NULL;
+    if (int_arg(minv, "min", &lo) < 0 || int_arg(maxv, "max", &hi) < 0)
+        return NULL;
+    if (lo > hi && hi > -1) {
+        PyErr_SetString(PyExc_ValueError, "minimum must be smaller than maximum");
+        return NULL;
+    }
+    PyObject *seq = seq_of(objects, "filter");
+    if (!seq || !(res = PyList_New(0)))
+        goto fail;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(seq); i++) {
+        PyObject *o = PyList_GET_ITEM(seq, i);
+        if (type != Py_None) {
+            int ok = PyObject_IsInstance(o, type);
+            if (ok < 0)
+                goto fail;
+            if (!ok)
+                continue;
+        }
+        if (lo > -1 || hi > -1) {
+            Py_ssize_t s = pym_sizeof_or_basic(o);
+            if (s < 0)
+                goto fail;
+            if ((lo > -1 && !(s > lo)) || (hi > -1 && !(s < hi)))
+                continue;
+        }
+        if (PyList_Append(res, o) < 0)
+            goto fail;
+    }
+    Py_DECREF(seq);
+    return res;
+fail:
+    Py_XDECREF(seq);
+    Py_XDECREF(res);
+    return NULL;
+}
+
+/* ---- referents ------------------------------------------------------------ */
+
+typedef struct {
+    pym_ptrmap *seen;
+    PyObject *out;
+    int failed;
+} refctx;
+
+static int visit_ref(PyObject *ref, void *arg)
+{
+    refctx *c = arg;
+    int r = pym_ptrmap_setdefault(c->seen, (uintptr_t)ref, 1);
+    if (r == 0)
+        return 0;
+    if (r < 0 || PyList_Append(c->out, ref) < 0) {
+        if (r < 0)
+            PyErr_NoMemory();
+        c->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *get_referents(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"object", "level", NULL};
+    PyObject *obj, *levelv = NULL;
+    Py_ssize_t level = 1;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:get_referents", kwlist, &obj, &levelv))
+        return NULL;
+    if (int_arg(levelv, "level", &level) < 0)
+        return NULL;
+    if (level < 0) {
+        PyErr_Format(PyExc_ValueError, "level must be >= 0, not %zd", level);
+        return NULL;
+    }
+    refctx c = {.seen = pym_ptrmap_new(), .out = PyList_New(0)};
+    if (!c.seen || !c.out)
+        goto fail;
+    /* Breadth first, one level of referents per round (level 0 is level 1,
+     * as in Pympler); each object once, in the order first met. */
+    Py_ssize_t start = 0, end;
+    for (Py_ssize_t round = 0; round < (level > 1 ? level : 1); round++) {
+        end = PyList_GET_SIZE(c.out);
+        if (round == 0) {
+            if (PyObject_IS_GC(obj) && Py_TYPE(obj)->tp_traverse &&
+                Py_TYPE(obj)->tp_traverse(obj, visit_ref, &c) && c.failed)
+                goto fail;
+            continue;
+        }
+        if (start == end)
+            break;
+        for (Py_ssize_t i = start; i < end; i++) {
+            PyObject *o = PyList_GET_ITEM(c.out, i);
+            if (PyObject_IS_GC(o) && Py_TYPE(o)->tp_traverse &&
+                Py_TYPE(o)->tp_traverse(o, visit_ref, &c) && c.failed)
+                goto fail;
+        }
+        start = end;
+    }
+    pym_ptrmap_free(&c.seen);
+    return c.out;
+fail:
+    if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    pym_ptrmap_free(&c.seen);
+    Py_XDECREF(c.out);
+    return NULL;
+}
+
+/* ---- the rest ------------------------------------------------------------- */
+
+static PyObject *get_diff(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"left", "right", NULL};
+    PyObject *left, *right;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:get_diff", kwlist, &left, &right))
+        return NULL;
+    return pym_identity_diff(left, right);
+}
+
+static PyObject *remove_duplicates(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"objects", NULL};
+    PyObject *objects, *it, *o, *res;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O:_remove_duplicates", kwlist, &objects))
+        return NULL;
+    pym_ptrmap *seen = pym_ptrmap_new();
+    if (!seen)
+        return PyErr_NoMemory();
+    if (!(res = PyList_New(0)) || !(it = PyObject_GetIter(objects))) {
+        Py_XDECREF(res);
+        pym_ptrmap_free(&seen);
+        return NULL;
+    }
+    while ((o = PyIter_Next(it))) {
+        int r = pym_ptrmap_setdefault(seen, (uintptr_t)o, 1);
+        if (r < 0)
+            PyErr_NoMemory();
+        if (r < 0 || (r == 1 && PyList_Append(res, o) < 0)) {
+            Py_DECREF(o);
+            break;
+        }
+        Py_DECREF(o);
+    }
+    Py_DECREF(it);
+    pym_ptrmap_free(&seen);
+    if (PyErr_Occurred())
+        Py_CLEAR(res);
+    return res;
+}
+
+static PyObject *ignore_object(PyObject *m, PyObject *obj)
+{
+    (void)m;
+    return PyBool_FromLong(pym_census_ignored(obj));
+}
+
+static PyObject *is_containerobject(PyObject *m, PyObject *obj)
+{
+    (void)m;
+    return PyBool_FromLong(PyType_HasFeature(Py_TYPE(obj), Py_TPFLAGS_HAVE_GC));
+}
+
+/* summary.<name>(*args) through the summary module (it owns the rows). */
+static PyObject *summary_call(const char *name, PyObject *a, PyObject *b)
+{
+    PyObject *mod = PyImport_ImportModule("pympler.summary");
+    if (!mod)
+        return NULL;
+    PyObject *r = b ? PyObject_CallMethod(mod, name, "OO", a, b) : PyObject_CallMethod(mod, name, "O", a);
+    Py_DECREF(mod);
+    return r;
+}
+
+static PyObject *census_summary(void)
+{
+    pym_census_opts opts = {.collect = 1, .remove_dups = 1};
+    pym_objvec v = {0};
+    if (pym_census_take(&opts, &v) < 0) {
+        pym_objvec_clear(&v);
+        return NULL;
+    }
+    PyObject *objs = pym_objvec_to_list(&v);
+    if (!objs)
+        return NULL;
+    PyObject *s = summary_call("summarize", objs, NULL);
+    Py_DECREF(objs);
+    return s;
+}
+
+static PyObject *print_summary(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    PyObject *s = census_summary();
+    if (!s)
+        return NULL;
+    PyObject *r = summary_call("print_", s, NULL);
+    Py_DECREF(s);
+    return r;
+}
+
+/* _get_usage(function, *args): what calling function leaves behind, as a
+ * swept summary diff, or None.  As in Pympler the function runs twice and the
+ * second call counts (the first may import or cache); the same measurement of
+ * a no-op is subtracted. */
+static PyObject *usage_once(PyObject *fn, PyObject *args)
+{
+    PyObject *before = census_summary(), *after = NULL, *diff = NULL, *r;
+    if (!before)
+        return NULL;
+    if (!(r = PyObject_Call(fn, args, NULL)))
+        goto done;
+    Py_DECREF(r);
+    if (!(after = census_summary()))
+        goto done;
+    /* `before` itself (a list of rows) exists in `after`: take it out. */
+    if ((r = summary_call("_subtract", after, before)) == NULL)
+        goto done;
+    Py_DECREF(r);
+    PyObject *it = PyObject_GetIter(before), *row;
+    if (!it)
+        goto done;
+    while ((row = PyIter_Next(it))) {
+        r = summary_call("_subtract", after, row);
+        Py_DECREF(row);
+        if (!r)
+            break;
+        Py_DECREF(r);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        goto done;
+    if ((r = summary_call("get_diff", before, after)) != NULL) {
+        diff = summary_call("_sweep", r, NULL);
+        Py_DECREF(r);
+    }
+done:
+    Py_XDECREF(before);
+    Py_XDECREF(after);
+    return diff;
+}
+
+static PyObject *noop(PyObject *m, PyObject *args)
+{
+    (void)m;
+    (void)args;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef noop_def = {"noop", noop, METH_VARARGS, NULL};
+
+static PyObject *get_usage(PyObject *m, PyObject *args)
+{
+    (void)m;
+    if (PyTuple_GET_SIZE(args) < 1 || !PyCallable_Check(PyTuple_GET_ITEM(args, 0))) {
+        PyErr_SetString(PyExc_TypeError, "_get_usage() needs a callable as its first argument");
+        return NULL;
+    }
+    PyObject *fn = PyTuple_GET_ITEM(args, 0), *rest = PyTuple_GetSlice(args, 1, PyTuple_GET_SIZE(args));
+    PyObject *nop = PyCFunction_New(&noop_def, NULL), *empty = PyTuple_New(0);
+    PyObject *offset = NULL, *tmp = NULL, *res = NULL;
+    if (!rest || !nop || !empty)
+        goto done;
+    for (int i = 0; i < 2; i++) {
+        Py_XSETREF(offset, usage_once(nop, empty));
+        if (!offset)
+            goto done;
+    }
+    for (int i = 0; i < 2; i++) {
+        Py_XSETREF(tmp, usage_once(fn, rest));
+        if (!tmp)
+            goto done;
+    }
+    PyObject *d = summary_call("get_diff", offset, tmp);
+    PyObject *swept = d ? summary_call("_sweep", d, NULL) : NULL;
+    Py_XDECREF(d);
+    if (!swept)
+        goto done;
+    if (PyObject_Size(swept) == 0) {
+        Py_DECREF(swept);
+        res = Py_NewRef(Py_None);
+    }
+    else
+        res = swept;
+done:
+    Py_XDECREF(rest);
+    Py_XDECREF(nop);
+    Py_XDECREF(empty);
+    Py_XDECREF(offset);
+    Py_XDECREF(tmp);
+    return res;
+}
+
+#define KW (METH_VARARGS | METH_KEYWORDS)
+#define FN(f) ((PyCFunction)(void (*)(void))(f))
+static PyMethodDef module_methods[] = {
+    {"get_objects", FN(get_objects), KW,
+     "get_objects($module, /, remove_dups=True, include_frames=False, *, untracked=False)\n--\n\n"
+     "Return a list of all known objects excluding frame objects.\n\n"
+     "The collector's objects plus the untracked objects they refer to\n"
+     "directly, after a gc.collect().  untracked=True (beyond Pympler) also\n"
+     "lists untracked objects further down (numbers in tuples, values of small\n"
+     "dicts) and the keys of string-keyed dicts."},
+    {"get_size", FN(get_size), KW, "get_size($module, /, objects)\n--\n\nTotal size of all elements in objects."},
+    {"get_diff", FN(get_diff), KW,
+     "get_diff($module, /, left, right)\n--\n\n{'+': objects only in right, '-': objects only in left}."},
+    {"sort", FN(sort_), KW, "sort($module, /, objects)\n--\n\nSort objects by size in bytes."},
+    {"filter", FN(filter_), KW,
+     "filter($module, /, objects, Type=None, min=-1, max=-1)\n--\n\n"
+     "Filter objects by type and by size (min < size < max)."},
+    {"get_referents", FN(get_referents), KW,
+     "get_referents($module, /, object, level=1)\n--\n\n"
+     "All referents of an object up to `level` levels of indirection, each once."},
+    {"print_summary", print_summary, METH_NOARGS, "print_summary($module, /)\n--\n\nPrint a summary of all known objects."},
+    {"ignore_object", ignore_object, METH_O, "ignore_object($module, obj, /)\n--\n\nTrue for frames."},
+    {"_get_usage", get_usage, METH_VARARGS, "_get_usage(function, *args)\n\nWhat calling function leaves behind (experimental)."},
+    {"_is_containerobject", is_containerobject, METH_O,
+     "_is_containerobject($module, o, /)\n--\n\nIs the object's type a container (collector) type."},
+    {"_remove_duplicates", FN(remove_duplicates), KW,
+     "_remove_duplicates($module, /, objects)\n--\n\nThe objects, each once (by identity), in order."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.muppy",
+    .m_doc = "The census of live objects, as Pympler's muppy module, in C.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit_muppy(void)
+{
+    if (pym_rt_init() < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m)
+        return NULL;
+    PyObject *gc = PyImport_ImportModule("gc");
+    if (!gc || PyModule_AddObject(m, "gc", gc) < 0) {
+        Py_XDECREF(gc);
+        goto fail;
+    }
+    if (PyModule_AddObjectRef(m, "getsizeof", PySys_GetObject("getsizeof")) < 0 ||
+        PyModule_AddIntConstant(m, "_Py_TPFLAGS_HAVE_GC", Py_TPFLAGS_HAVE_GC) < 0)
+        goto fail;
+    return m;
+fail:
+    Py_DECREF(m);
+    return NULL;
+}
