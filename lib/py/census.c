@@ -128,8 +128,12 @@ static int visit_untracked(PyObject *ref, void *arg)
     int r;
     if (c->seen)
         /* An object with a single reference is met once, through it: it
-         * needs no entry in the seen table (most strs, tuples, small dicts). */
-        r = Py_REFCNT(ref) == 1 ? 1 : pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
+         * needs no entry in the seen table (most strs, tuples, small dicts).
+         * Not with `untracked`, which also visits dict keys that tp_traverse
+         * may have visited already. */
+        r = Py_REFCNT(ref) == 1 && !c->opts->untracked
+                ? 1
+                : pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
     else
         r = pym_ptrmap_setdefault(c->local, (uintptr_t)ref, 1);
     if (r == 0)
