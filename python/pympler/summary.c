@@ -54,17 +54,45 @@ static int as_ssize(PyObject *v, const char *what, Py_ssize_t *out)
     return 0;
 }
 
-static PyObject *repr_(PyObject *m, PyObject *args, PyObject *kw)
+/* _repr(o, verbosity=1), vectorcall: callers such as the refbrowser call it
+ * on every node, and an argument tuple would be one more live object (a
+ * referrer of o, even) while it runs. */
+static PyObject *repr_(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    static char *kwlist[] = {"o", "verbosity", NULL};
-    PyObject *o, *vobj = NULL;
-    Py_ssize_t verbosity = 1;
+    static const char *const names[] = {"o", "verbosity"};
+    PyObject *vals[2] = {NULL, NULL};
     (void)m;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|O:_repr", kwlist, &o, &vobj))
+    if (nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "_repr() takes at most 2 arguments (%zd given)", nargs);
         return NULL;
-    if (vobj && as_ssize(vobj, "verbosity", &verbosity) < 0)
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        vals[i] = args[i];
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int slot = -1;
+        for (int j = 0; j < 2; j++)
+            if (PyUnicode_CompareWithASCIIString(name, names[j]) == 0)
+                slot = j;
+        if (slot < 0) {
+            PyErr_Format(PyExc_TypeError, "_repr() got an unexpected keyword argument '%U'", name);
+            return NULL;
+        }
+        if (vals[slot]) {
+            PyErr_Format(PyExc_TypeError, "_repr() got multiple values for argument '%s'", names[slot]);
+            return NULL;
+        }
+        vals[slot] = args[nargs + k];
+    }
+    if (!vals[0]) {
+        PyErr_SetString(PyExc_TypeError, "_repr() missing required argument 'o'");
         return NULL;
-    return pym_type_key(o, verbosity, reps_now(), 1);
+    }
+    Py_ssize_t verbosity = 1;
+    if (vals[1] && as_ssize(vals[1], "verbosity", &verbosity) < 0)
+        return NULL;
+    return pym_type_key(vals[0], verbosity, reps_now(), 1);
 }
 
 /* Key function for sort='type': _repr(row[0]). */
@@ -678,7 +706,7 @@ static PyMethodDef module_methods[] = {
      "Print the rows as a summary table."},
     {"_format_table", (PyCFunction)(void (*)(void))format_table, METH_VARARGS | METH_KEYWORDS,
      "_format_table($module, /, rows, header=True)\n--\n\nA list of lists as table lines."},
-    {"_repr", (PyCFunction)(void (*)(void))repr_, METH_VARARGS | METH_KEYWORDS,
+    {"_repr", (PyCFunction)(void (*)(void))repr_, METH_FASTCALL | METH_KEYWORDS,
      "_repr($module, /, o, verbosity=1)\n--\n\nThe summary key of an object."},
     {"_row_type_key", row_type_key, METH_O, "_row_type_key($module, row, /)\n--\n\n_repr(row[0])."},
     {"_subtract", (PyCFunction)(void (*)(void))subtract, METH_VARARGS | METH_KEYWORDS,
