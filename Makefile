@@ -253,7 +253,7 @@ example: all
 	$(BIN) asizeof --detail 2 --setup "$$(cat examples/structure.py)" data
 
 bench: all
-	rc=0; for b in asizeof graph; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
+	rc=0; for b in asizeof graph census; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) pympler.egg-info dist

@@ -101,7 +101,15 @@ typedef struct {
     PyObject **stack;      /* untracked containers still to look into */
     size_t depth, cap;
     int failed;
+    /* The pipelined path (remove_dups, not untracked): referents queue here
+     * as tp_traverse reports them, each prefetched, and are looked at
+     * RING_LAG visits later, when their memory has arrived.  The order of
+     * the result is unchanged: first in, first looked at. */
+    PyObject **ring;
+    size_t head, tail, ringcap;
 } census;
+
+#define RING_LAG 24
 
 static int stack_push(census *c, PyObject *obj)
 {
@@ -167,6 +175,83 @@ static int look_into(census *c, PyObject *obj)
     return 0;
 }
 
+/* Look at one queued referent (pipelined path). */
+static int ring_take(census *c, PyObject *ref)
+{
+    if (pym_is_tracked(ref))
+        return 0;
+    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)ref, NULL))
+        return 0;
+    /* An object with a single reference is met once, through it: it needs
+     * no entry in the seen table (most strs, tuples, small dicts). */
+    if (Py_REFCNT(ref) != 1) {
+        int r = pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
+        if (r <= 0)
+            return r;
+    }
+    return pym_objvec_push(c->out, ref);
+}
+
+static int ring_drain(census *c, size_t keep)
+{
+    while (c->tail - c->head > keep)
+        if (ring_take(c, c->ring[c->head++]) < 0)
+            return -1;
+    return 0;
+}
+
+/* tp_traverse visitor of the pipelined path: queue and prefetch. */
+static int visit_queue(PyObject *ref, void *arg)
+{
+    census *c = arg;
+    if (c->tail == c->ringcap) {
+        /* Slide the unprocessed tail to the front, or grow. */
+        size_t live = c->tail - c->head;
+        if (c->ringcap && c->head >= c->ringcap / 2) {
+            memmove(c->ring, c->ring + c->head, live * sizeof(PyObject *));
+        }
+        else {
+            size_t cap = c->ringcap ? c->ringcap * 2 : 4096;
+            PyObject **r = malloc(cap * sizeof(PyObject *));
+            if (!r) {
+                c->failed = 1;
+                return -1;
+            }
+            if (live)
+                memcpy(r, c->ring + c->head, live * sizeof(PyObject *));
+            free(c->ring);
+            c->ring = r;
+            c->ringcap = cap;
+        }
+        c->head = 0;
+        c->tail = live;
+    }
+    __builtin_prefetch(ref);
+    c->ring[c->tail++] = ref;
+    if (c->tail - c->head > RING_LAG && ring_take(c, c->ring[c->head++]) < 0) {
+        c->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* pym_gc_foreach callback of the pipelined path. */
+static int census_one_pipelined(PyObject *obj, void *arg)
+{
+    census *c = arg;
+    if (pym_census_ignored(obj))
+        return 0;
+    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)obj, NULL))
+        return 0;
+    traverseproc trav = Py_TYPE(obj)->tp_traverse;
+    if (trav && PyObject_IS_GC(obj) && trav(obj, visit_queue, c) && c->failed)
+        return -1;
+    if (c->tracked.n == c->tracked.cap && objvec_reserve(&c->tracked, c->tracked.n + 1) < 0)
+        return -1;
+    c->tracked.items[c->tracked.n++] = Py_NewRef(obj);
+    return 0;
+}
+
 /* pym_gc_foreach callback: one tracked object.  Nothing here allocates a
  * Python object or runs Python code. */
 static int census_one(PyObject *obj, void *arg)
@@ -223,13 +308,15 @@ int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
     census c = {.opts = opts, .out = out};
     int rc = -1;
 
-    if (opts->collect && gc_collect(opts->collect > 1 ? 3 : 1) < 0)
+    if (opts->collect && gc_collect(opts->collect > 1 ? 2 : 1) < 0)
         return -1;
     if (opts->remove_dups ? !(c.seen = pym_seenmap_new()) : !(c.local = pym_ptrmap_new())) {
         PyErr_NoMemory();
         goto done;
     }
-    if (pym_gc_foreach(census_one, &c)) {
+    int pipelined = opts->remove_dups && !opts->untracked && !opts->keep_frames;
+    if (pym_gc_foreach(pipelined ? census_one_pipelined : census_one, &c) ||
+        (pipelined && ring_drain(&c, 0) < 0)) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
@@ -246,6 +333,7 @@ int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
 done:
     pym_objvec_clear(&c.tracked);
     free(c.stack);
+    free(c.ring);
     pym_seenmap_free(&c.seen);
     pym_ptrmap_free(&c.local);
     return rc;

@@ -33,7 +33,7 @@ PyObject *pym_objvec_to_list(pym_objvec *v);
 
 typedef struct {
     int collect;       /* run gc.collect() first (muppy.get_objects does);
-                        * 2: repeat while it finds garbage (at most 3 times):
+                        * 2: once more if it found garbage:
                         * objects a collection finalizes are freed by the next */
     int remove_dups;   /* each object once; else Pympler's per-referrer lists */
     int untracked;     /* follow untracked containers, add str dict keys */

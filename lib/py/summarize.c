@@ -367,7 +367,9 @@ PyObject *pym_type_key(PyObject *obj, Py_ssize_t verbosity, PyObject *reps, int 
     PyTypeObject *tp = Py_TYPE(obj);
     PyObject *f = NULL, *key;
     if (verbosity != 0) {
+        Py_XINCREF(reps); /* its __eq__/__contains__ may run Python code */
         f = representation_of(tp, verbosity, reps);
+        Py_XDECREF(reps);
         if (!f && PyErr_Occurred()) {
             if (strict || !pym_err_is_ordinary())
                 return NULL;
@@ -642,7 +644,8 @@ static PyObject *rows_list(summ *s)
 
 PyObject *pym_summarize(PyObject *objects, PyObject *reps)
 {
-    summ s = {.reps = reps};
+    /* Held: a representation or __sizeof__ may rebind or empty it. */
+    summ s = {.reps = Py_XNewRef(reps)};
     PyObject *result = NULL, *it = NULL;
     if (slots_grow(&s) < 0)
         return PyErr_NoMemory();
@@ -656,8 +659,15 @@ PyObject *pym_summarize(PyObject *objects, PyObject *reps)
             Py_ssize_t n = is_list ? PyList_GET_SIZE(objects) : PyTuple_GET_SIZE(objects);
             if (i >= n)
                 break;
-            PyObject *obj = is_list ? PyList_GET_ITEM(objects, i) : PyTuple_GET_ITEM(objects, i);
-            if (add_object(&s, obj) < 0)
+            PyObject **items = is_list ? ((PyListObject *)objects)->ob_item
+                                       : ((PyTupleObject *)objects)->ob_item;
+            /* The objects lie all over the heap: ask for the memory of the
+             * ones a little ahead, so that many misses overlap. */
+            if (i + 16 < n)
+                __builtin_prefetch(items[i + 16]);
+            if (i + 8 < n && PyDict_CheckExact(items[i + 8]))
+                __builtin_prefetch(((PyDictObject *)items[i + 8])->ma_keys);
+            if (add_object(&s, items[i]) < 0)
                 goto done;
         }
     }
@@ -691,6 +701,7 @@ done:
     free(s.counts);
     free(s.sizes);
     Py_XDECREF(s.rows_by_key);
+    Py_XDECREF(s.reps);
     return result;
 }
 
