@@ -380,3 +380,36 @@ def test_tracker_doc_example_runs_in_a_fresh_process():
     header = ['  types |   # objects |   total size', '======= | =========== | ============']
     assert p.stdout.splitlines() == header + header + ['done']
     assert reference_dir()
+
+
+def test_summarize_survives_a_representation_that_rebinds_the_dict():
+    calls = []
+
+    def vandal(o):
+        calls.append(1)
+        summary.representations = {}   # the dict in use goes away
+        return 'vandal'
+
+    saved = summary.representations
+    saved[Marker] = [vandal]
+    try:
+        rows = summary.summarize([Marker(), Marker(), Marker()])
+        assert rows == [['vandal', 3, 3 * sys.getsizeof(Marker())]]
+        assert calls == [1, 1, 1]
+    finally:
+        summary.representations = saved
+        del saved[Marker]
+
+
+def test_summarize_survives_a_sizeof_that_mutates_the_list():
+    objs = []
+
+    class Mutator:
+        def __sizeof__(self):
+            objs.clear()
+            return 100
+
+    objs.extend([Mutator(), 'a', 'b', 'c'])
+    rows = summary.summarize(objs)
+    assert rows[0][0].endswith('<locals>.Mutator') and rows[0][1:] == [1, 100 + sys.getsizeof(Marker()) - Marker().__sizeof__()]
+    assert objs == []
