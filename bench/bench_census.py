@@ -66,8 +66,19 @@ def child(case, n, repeat):
             t0 = time.perf_counter()
             rows = summary.summarize(muppy.get_objects())
             times.append(time.perf_counter() - t0)
+        # Where the time goes (ours only; one more run, split in steps).
+        parts = {}
+        if repeat > 1:
+            t0 = time.perf_counter()
+            objs = muppy.get_objects()
+            t1 = time.perf_counter()
+            summary.summarize(objs)
+            t2 = time.perf_counter()
+            del objs
+            t3 = time.perf_counter()
+            parts = {'get_objects': t1 - t0, 'summarize': t2 - t1, 'release': t3 - t2}
         out.update(time=min(times), times=times, collect=min(collects), floor=min(floors),
-                   rows={r[0]: r[1] for r in rows if r[0] in HEAP_TYPES})
+                   parts=parts, rows={r[0]: r[1] for r in rows if r[0] in HEAP_TYPES})
     else:
         times = []
         for _ in range(repeat):

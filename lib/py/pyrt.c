@@ -111,13 +111,36 @@ static int check_gc_layout(void)
     return 0;
 }
 
+/* Ask for the memory a visitor will read from op soon: its header, and the
+ * item array of a list (what its tp_traverse walks). */
+static inline void prefetch_object(PyObject *op)
+{
+    if (Py_IS_TYPE(op, &PyList_Type))
+        __builtin_prefetch(((PyListObject *)op)->ob_item);
+}
+
 int pym_gc_foreach(pym_gc_visitor fn, void *arg)
 {
     struct _gc_runtime_state *gcstate = &_PyInterpreterState_GET()->gc;
     /* Youngest generation first, as gc.get_objects() lists them. */
     for (int i = 0; i < NUM_GENERATIONS; i++) {
         PyGC_Head *head = &gcstate->generations[i].head;
+        /* Two cursors run ahead of the visited one: the far one asks for an
+         * object's head, the near one (whose head has arrived by then) for
+         * the memory behind it. */
+        PyGC_Head *near = _PyGCHead_NEXT(head), *far = near;
+        for (int k = 0; k < 4 && far != head; k++)
+            far = _PyGCHead_NEXT(far);
         for (PyGC_Head *g = _PyGCHead_NEXT(head); g != head; g = _PyGCHead_NEXT(g)) {
+            if (far != head) {
+                __builtin_prefetch(far);
+                far = _PyGCHead_NEXT(far);
+            }
+            if (near != head) {
+                near = _PyGCHead_NEXT(near);
+                if (near != head)
+                    prefetch_object((PyObject *)(near + 1));
+            }
             int r = fn((PyObject *)(g + 1), arg); /* the object follows its head */
             if (r)
                 return r;
