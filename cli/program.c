@@ -233,10 +233,11 @@ done:
 
 /* A directory or zip file with __main__.py: 1 (and *importer_path set) when
  * sys.path_hooks know it, as pymain_get_importer decides; 0 for a plain
- * file; -1 with an exception. */
+ * file; -1 with an exception.  The path is made absolute, as python3 makes
+ * it. */
 static int main_importer(const char *target, PyObject **importer_path)
 {
-    PyObject *p = PyUnicode_DecodeFSDefault(target), *imp;
+    PyObject *p = absolute_script(target), *imp;
 
     if (p == NULL)
         return -1;
