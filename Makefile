@@ -3,7 +3,7 @@
 #   make                 libraries, the Python package and the command (target: all)
 #   make test            C tests (CUnit) then Python tests (pytest)
 #   make test-sanitize   the same, built with ASan+UBSan into build-asan/
-#   make example         run the command on examples/structure.py
+#   make example         run pympler garbage on examples/cycles.py: report + build/cycles.svg
 #   make bench           benchmark against the reference Pympler 1.1
 #   make deps            install missing system/Python dependencies (runs once)
 #   make clean           remove the build trees
@@ -264,8 +264,11 @@ test-valgrind: $(CTESTS)
 		--show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp $(CTESTS) > $(BUILD)/valgrind.log 2>&1 || (cat $(BUILD)/valgrind.log; exit 1)
 	@tail -6 $(BUILD)/valgrind.log
 
+# The main job: the garbage cycles of a program, as text and as a picture.
 example: all
-	$(BIN) asizeof --detail 2 --setup "$$(cat examples/structure.py)" data
+	$(BIN) garbage examples/cycles.py
+	$(BIN) garbage -o $(BUILD)/cycles.svg examples/cycles.py
+	@echo "picture of the garbage cycles: $(BUILD)/cycles.svg"
 
 bench: all
 	rc=0; for b in asizeof graph; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc

@@ -5,6 +5,7 @@ python -m pympler."""
 
 import json
 import os
+import re
 
 import pytest
 
@@ -193,3 +194,16 @@ def test_help(face):
             assert p.returncode == OK, p.stderr
             assert p.stdout.startswith('usage: pympler ' + cmd)
             assert 'exit status:' in p.stdout and p.stderr == ''
+
+
+def test_exit_statuses_documented_alike():
+    from cli_helpers import REPO
+    help_text = cli('--help').stdout
+    md = (REPO / 'docs' / 'cli.md').read_text()
+    man = (REPO / 'docs' / 'pympler.1').read_text()
+    for status in ('0', '1', '2', '3', '4', '130'):
+        assert re.search(r'^  %s  ' % status, help_text, re.M) or status == '130'
+        assert '| %s |' % status in md
+        assert '.B %s\n' % status in man
+    readme = (REPO / 'README.md').read_text()
+    assert 'pympler garbage -o build/cycles.svg examples/cycles.py' in readme
