@@ -3,7 +3,7 @@
 #   make                 libraries, the Python package and the command (target: all)
 #   make test            C tests (CUnit) then Python tests (pytest)
 #   make test-sanitize   the same, built with ASan+UBSan into build-asan/
-#   make example         run the command on examples/structure.py
+#   make example         run pympler garbage on examples/cycles.py: report + build/cycles.svg
 #   make bench           benchmark against the reference Pympler 1.1
 #   make deps            install missing system/Python dependencies (runs once)
 #   make clean           remove the build trees
@@ -18,7 +18,9 @@
 #   lib/libpymrender.a               render/*.c    (Graphviz in-process, -fPIC)
 #   python/pympler/NAME$(EXT_SUFFIX)  python/pympler/NAME.c, one extension module each
 #   python/pympler/...               pympler/**/*.py and package data, copied
-#   bin/pympler                      cli/*.c, embeds the interpreter $(PYTHON)
+#   lib/libpymcli.a                  cli/*.c but cli/main.c: the command (-fPIC)
+#   bin/pympler                      cli/main.c + libpymcli.a, embeds the interpreter $(PYTHON)
+#   python/pympler/_cli$(EXT_SUFFIX)  python/pympler/_cli.c + libpymcli.a: python -m pympler
 #   tests/c_tests                    tests/c/*.c, the CUnit runner
 
 BUILD ?= build
@@ -70,13 +72,13 @@ FINAL_CFLAGS = $(STD) $(OPT) $(DEBUG) $(WARN) $(VISIBILITY) $(SAN_FLAGS) $(CFLAG
 FINAL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 CORE_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core
-PY_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core -Ilib/py -Irender $(PY_INCLUDES)
+PY_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core -Ilib/py -Irender -Icli $(PY_INCLUDES)
 RENDER_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Irender $(GV_CFLAGS)
-CLI_CFLAGS = $(FINAL_CFLAGS) -Ilib/core -Irender $(PY_INCLUDES)
+CLI_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core -Irender $(PY_INCLUDES)
 CTEST_CFLAGS = $(FINAL_CFLAGS) -Ilib/core -Irender $(GV_CFLAGS)
 EXT_LDFLAGS = -shared $(FINAL_LDFLAGS)
 EXT_LIBS = $(GV_LIBS)
-CLI_LIBS = $(PY_EMBED_LIBS) $(GV_LIBS)
+CLI_LIBS = $(PY_EMBED_LIBS)
 CTEST_LIBS = $(CUNIT_LIBS) $(GV_LIBS)
 
 # ---------------------------------------------------------------- sources
@@ -87,6 +89,7 @@ PY_SRC := $(wildcard lib/py/*.c)
 RENDER_SRC := $(wildcard render/*.c)
 MOD_SRC := $(wildcard python/pympler/*.c)
 CLI_SRC := $(wildcard cli/*.c)
+CLI_MAIN := cli/main.c
 CTEST_SRC := $(wildcard tests/c/*.c)
 # Every file of the package tree except C sources and build leftovers is
 # copied: python/pympler/**/*.py and package data (templates, static, py.typed).
@@ -100,12 +103,15 @@ PY_OBJ = $(PY_SRC:%.c=$(OBJ)/%.o)
 RENDER_OBJ = $(RENDER_SRC:%.c=$(OBJ)/%.o)
 MOD_OBJ = $(MOD_SRC:%.c=$(OBJ)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(OBJ)/%.o)
+CLI_MAIN_OBJ = $(CLI_MAIN:%.c=$(OBJ)/%.o)
+CLI_LIB_OBJ = $(filter-out $(CLI_MAIN_OBJ),$(CLI_OBJ))
 CTEST_OBJ = $(CTEST_SRC:%.c=$(OBJ)/%.o)
 ALL_OBJ = $(CORE_OBJ) $(PY_OBJ) $(RENDER_OBJ) $(MOD_OBJ) $(CLI_OBJ) $(CTEST_OBJ)
 
 CORE_LIB = $(BUILD)/lib/libpymcore.a
 PY_LIB = $(BUILD)/lib/libpympy.a
 RENDER_LIB = $(BUILD)/lib/libpymrender.a
+CLI_LIB = $(BUILD)/lib/libpymcli.a
 PYDIR = $(BUILD)/python
 MODULES = $(MOD_SRC:python/pympler/%.c=$(PYDIR)/pympler/%$(EXT_SUFFIX))
 PKG_FILES = $(PKG_DATA:python/%=$(PYDIR)/%)
@@ -161,7 +167,7 @@ endif
 # ---------------------------------------------------------------- targets
 .PHONY: all test test-sanitize test-valgrind bench example deps clean distclean FORCE
 
-all: $(CORE_LIB) $(PY_LIB) $(RENDER_LIB) $(MODULES) $(PKG_FILES) $(BIN)
+all: $(CORE_LIB) $(PY_LIB) $(RENDER_LIB) $(CLI_LIB) $(MODULES) $(PKG_FILES) $(BIN)
 
 deps: $(DEPS_STAMP)
 
@@ -215,18 +221,27 @@ $(RENDER_LIB): $(RENDER_OBJ)
 	@mkdir -p $(@D)
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
 
+$(CLI_LIB): $(CLI_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
+
 # Extension modules do not link libpython: the interpreter provides it.
 $(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(PY_LIB) $(RENDER_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(PY_LIB) $(RENDER_LIB) $(CORE_LIB) $(EXT_LIBS)
 
+# python -m pympler: the command's own sources, as a module.
+$(PYDIR)/pympler/_cli$(EXT_SUFFIX): $(OBJ)/python/pympler/_cli.o $(CLI_LIB) $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(CLI_LIB) $(CORE_LIB)
+
 $(PYDIR)/pympler/%: python/pympler/%
 	@mkdir -p $(@D)
 	$(QUIET_CP)cp $< $@
 
-$(BIN): $(CLI_OBJ) $(RENDER_LIB)
+$(BIN): $(CLI_MAIN_OBJ) $(CLI_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(QUIET_LINK)$(CC) $(FINAL_LDFLAGS) -o $@ $(CLI_OBJ) $(RENDER_LIB) $(CLI_LIBS)
+	$(QUIET_LINK)$(CC) $(FINAL_LDFLAGS) -o $@ $(CLI_MAIN_OBJ) $(CLI_LIB) $(CORE_LIB) $(CLI_LIBS)
 
 $(CTESTS): $(CTEST_OBJ) $(RENDER_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
@@ -249,8 +264,11 @@ test-valgrind: $(CTESTS)
 		--show-leak-kinds=definite,indirect --suppressions=tests/c/valgrind.supp $(CTESTS) > $(BUILD)/valgrind.log 2>&1 || (cat $(BUILD)/valgrind.log; exit 1)
 	@tail -6 $(BUILD)/valgrind.log
 
+# The main job: the garbage cycles of a program, as text and as a picture.
 example: all
-	$(BIN) asizeof --detail 2 --setup "$$(cat examples/structure.py)" data
+	$(BIN) garbage examples/cycles.py
+	$(BIN) garbage -o $(BUILD)/cycles.svg examples/cycles.py
+	@echo "picture of the garbage cycles: $(BUILD)/cycles.svg"
 
 bench: all
 	rc=0; for b in asizeof graph census; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc

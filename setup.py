@@ -19,7 +19,9 @@ def sources(pattern):
 
 
 ENGINE = sources("lib/py/*.c") + sources("lib/core/*.c") + sources("render/*.c")
-HEADERS = sources("lib/py/*.h") + sources("lib/core/*.h") + sources("render/*.h")
+HEADERS = sources("lib/py/*.h") + sources("lib/core/*.h") + sources("render/*.h") + sources("cli/*.h")
+# pympler._cli (python -m pympler) is the command's own sources but its main()
+CLI = [p for p in sources("cli/*.c") if os.path.basename(p) != "main.c"]
 # render/ lays graphs out with the Graphviz C libraries (libgraphviz-dev 2.42)
 # and libpng (libpng-dev), as the Makefile's GV_LIBS.
 GRAPHVIZ_INCLUDES = ["/usr/include/graphviz", "/usr/include/libpng16"]
@@ -28,9 +30,9 @@ GRAPHVIZ_LIBRARIES = ["gvc", "cgraph", "cdt", "png"]
 ext_modules = [
     Extension(
         "pympler." + os.path.splitext(os.path.basename(module))[0],
-        sources=[module] + ENGINE,
+        sources=[module] + ENGINE + (CLI if module.endswith("_cli.c") else []),
         depends=HEADERS,
-        include_dirs=["lib/core", "lib/py", "render"] + GRAPHVIZ_INCLUDES,
+        include_dirs=["lib/core", "lib/py", "render", "cli"] + GRAPHVIZ_INCLUDES,
         libraries=GRAPHVIZ_LIBRARIES + ["m"],
         extra_compile_args=["-std=c11"],
     )

@@ -108,7 +108,7 @@ def test_stats_output():
 
 
 def test_help():
-    for args in (('--help',), ('-h',), ('asizeof', '--help'), ('asizeof', '-h')):
+    for args in (('asizeof', '--help'), ('asizeof', '-h')):
         p = cli(*args)
         assert p.returncode == 0, args
         assert p.stdout.startswith('usage: pympler asizeof')
@@ -133,7 +133,7 @@ def test_bad_usage_exits_2_with_one_line(args):
     assert p.stdout == ''
     lines = p.stderr.splitlines()
     assert len(lines) == 1, p.stderr
-    assert lines[0].startswith('pympler: ')
+    assert re.match(r'pympler( asizeof)?: ', lines[0]), lines[0]
 
 
 @pytest.mark.parametrize('args, exc', [

@@ -1,0 +1,224 @@
+/* cli.h: the pympler command, shared by the executable (cli/main.c, which
+ * embeds the interpreter) and the pympler._cli extension module (python -m
+ * pympler).  Internal to cli/ and python/pympler/_cli.c.  Design: docs/cli.md.
+ *
+ * The command is a thin C driver over the package: it parses options in C,
+ * runs the user's program with the CPython C API the way python3 does
+ * (program.c), and calls the Python-level API of pympler.summary,
+ * pympler.tracker, pympler.garbagegraph, pympler.refgraph and pympler.asizeof
+ * for the reports.
+ *
+ * Ownership, once for the whole header: pointer arguments are borrowed for
+ * the duration of the call; functions returning PyObject * return a new
+ * reference or NULL with a Python exception set.  Functions returning int
+ * return 0 (or a count) on success and -1 with a Python exception set, unless
+ * their comment says they return an exit status.
+ */
+#ifndef PYM_CLI_H
+#define PYM_CLI_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stddef.h>
+
+/* ---------------------------------------------------------------- exit statuses */
+
+/* X(NAME, status, meaning): the exit statuses of the command, defined once;
+ * `pympler --help`, docs/pympler.1 and docs/cli.md list the same table.  A
+ * program that ends with sys.exit(n) makes the command exit n (as python3
+ * would), which may coincide with these. */
+#define PYM_EXIT_MAP(X)                                                                  \
+    X(OK, 0, "success")                                                                  \
+    X(PROGRAM, 1, "the program (or an expression) raised an exception: traceback printed") \
+    X(USAGE, 2, "usage error: bad option, unknown format, missing or unreadable script")  \
+    X(CYCLES, 3, "garbage cycles found (garbage --fail-on any|uncollectable)")            \
+    X(OUTPUT, 4, "the report could not be made or written (output path, write error)")
+
+enum {
+#define PYM_EXIT_ENUM_(name, status, meaning) PYM_EXIT_##name = status,
+    PYM_EXIT_MAP(PYM_EXIT_ENUM_)
+#undef PYM_EXIT_ENUM_
+};
+
+/* Exit status of an uncaught KeyboardInterrupt (128 + SIGINT, as a shell
+ * reports python3 killed by Ctrl-C). */
+#define PYM_EXIT_INTERRUPT 130
+
+/* "exit status:" lines for the help texts (a static string). */
+const char *pym_cli_exit_help(void);
+
+/* ---------------------------------------------------------------- options (opts.c) */
+
+/* One option of a subcommand. */
+typedef struct {
+    const char *name;  /* "--limit" or "-n" */
+    const char *alias; /* another spelling or NULL */
+    int takes_value;   /* 0: a flag */
+    int (*valid)(const char *value); /* NULL: any value */
+    const char *what;  /* for "not a valid ...": "number", "format" */
+    int to_pos;        /* 1: each value is appended to the positional arguments */
+} pym_opt;
+
+/* Values parsed by pym_opts_parse: value[i] for option i (NULL when absent;
+ * "" for a given flag), positional arguments in pos[0..npos).  A "program"
+ * subcommand stops at the first positional argument or at -m/-c (which then
+ * lead pos), so that the rest belongs to the program. */
+typedef struct {
+    const char **value; /* one slot per option */
+    const char **pos;   /* caller-allocated, argc slots */
+    int npos;
+    int help;
+} pym_opts_result;
+
+/* Parse argv[first..argc).  When `program` is set, "-m X" and "-c X" and the
+ * first positional argument end option parsing (they and what follows go to
+ * pos, -m/-c included).  Returns -1 when all is well, else an exit status
+ * after reporting the usage error on stderr. */
+int pym_opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv, int first,
+                   pym_opts_result *res);
+
+/* Report a usage error "pympler CMD: message (try 'pympler CMD --help')" on
+ * stderr; returns PYM_EXIT_USAGE.  fmt has one %s for arg. */
+int pym_usage_error(const char *cmd, const char *fmt, const char *arg);
+/* Validators for pym_opt.valid: 1 when the value is acceptable. */
+int pym_opt_is_integer(const char *s);
+int pym_opt_is_nonneg_integer(const char *s);
+int pym_opt_is_number(const char *s);
+
+/* ---------------------------------------------------------------- commands (dispatch.c) */
+
+/* A parsed command line, ready to run once Python is up. */
+typedef struct pym_cli_invocation pym_cli_invocation;
+
+/* Parse the whole command line (no Python needed): prints help or a usage
+ * error itself.  Returns -1 and sets *inv (free it with pym_cli_free) when
+ * there is a command to run, else the exit status. */
+int pym_cli_parse(int argc, char **argv, pym_cli_invocation **inv);
+/* Run a parsed command in the running interpreter (the GIL held).  `embedded`
+ * is 1 in the executable (fresh interpreter, __main__ unused), 0 under python
+ * -m pympler.  Returns the exit status; Python errors have been reported. */
+int pym_cli_execute(pym_cli_invocation *inv, int embedded);
+void pym_cli_free(pym_cli_invocation **inv);
+
+/* Entry of both faces: parse, run, return the exit status.  The interpreter
+ * must be running. */
+int pym_cli_main(int argc, char **argv, int embedded);
+
+/* ---------------------------------------------------------------- the user's program (program.c) */
+
+typedef enum { PYM_PROG_SCRIPT, PYM_PROG_MODULE, PYM_PROG_COMMAND } pym_prog_kind;
+
+typedef struct {
+    pym_prog_kind kind;
+    const char *target; /* script path, module name or code */
+    int argc;           /* the program's arguments after the target */
+    char **argv;
+} pym_program;
+
+/* Fill *prog from pos[0..npos) as left by pym_opts_parse in program mode.
+ * Returns -1, or PYM_EXIT_USAGE after reporting (no program, -m without a
+ * module, missing or unreadable script). */
+int pym_program_from_args(pym_program *prog, const char *cmd, const char **pos, int npos);
+
+/* Outcome of pym_program_run. */
+typedef struct {
+    int status;  /* the exit status python3 would have given */
+    int raised;  /* 1: an uncaught exception (traceback printed) */
+    int interrupted; /* 1: an uncaught KeyboardInterrupt */
+} pym_program_result;
+
+/* Run the program in this interpreter as python3 runs it: sys.argv, __main__,
+ * sys.path[0], SystemExit -> status, uncaught exception -> traceback (through
+ * sys.excepthook) and status 1; then, as python3 does at exit, join the
+ * non-daemon threads and run the atexit handlers, and flush sys.stdout and
+ * sys.stderr.  `embedded`: see pym_cli_execute.  Returns 0 with *res filled,
+ * or -1 with a Python exception set when the command itself failed (before
+ * the program started). */
+int pym_program_run(const pym_program *prog, int embedded, pym_program_result *res);
+
+/* ---------------------------------------------------------------- output (output.c) */
+
+/* Where a report goes: stdout ("-" or NULL) or a file written atomically. */
+typedef struct {
+    const char *path; /* NULL or "-": sys.stdout */
+} pym_output;
+
+/* 1 when out is stdout. */
+int pym_output_is_stdout(const pym_output *out);
+/* Check before the work that the file can be created: its directory exists
+ * and is writable, and path is not a directory.  Returns -1 when fine, else
+ * PYM_EXIT_OUTPUT after one line on stderr. */
+int pym_output_check(const pym_output *out);
+/* Write data (bytes or str, str encoded UTF-8 for files) to the output:
+ * through sys.stdout (its .buffer for bytes), or atomically to the file
+ * (temporary file in the same directory, fsync, rename: nothing half-written
+ * is ever left at the path).  Returns -1 when written, else PYM_EXIT_OUTPUT
+ * after one line on stderr (the Python error, if any, cleared). */
+int pym_output_write(const pym_output *out, PyObject *data);
+/* Write a str and a newline to sys.stdout, then flush.  Returns 0 or -1
+ * with an exception set. */
+int pym_stdout_write_line(PyObject *text);
+/* Flush sys.stdout and sys.stderr.  Returns 0 or -1 with an exception set. */
+int pym_stdio_flush(void);
+
+/* ---------------------------------------------------------------- Python helpers (pyutil.c) */
+
+/* getattr(import_module(module), name). */
+PyObject *pym_import_attr(const char *module, const char *name);
+/* Run code (mode Py_file_input or Py_eval_input) in dict ns. */
+PyObject *pym_run_code(const char *code, const char *filename, int mode, PyObject *ns);
+/* The dict of the __main__ module (borrowed), or NULL with an exception. */
+PyObject *pym_main_dict(void);
+/* Print the pending exception as Python would (sys.excepthook), unless it is
+ * SystemExit, whose code becomes the status.  Returns the exit status:
+ * PYM_EXIT_PROGRAM, PYM_EXIT_INTERRUPT, or the SystemExit status. */
+int pym_report_exception(void);
+/* Set `name` in kwargs to int(value) or float(value) when value is not
+ * NULL. */
+int pym_kwargs_add_number(PyObject *kwargs, const char *name, const char *value);
+
+/* ---------------------------------------------------------------- subcommands */
+
+/* Each: parse argv[2..] (argv[1] is the subcommand name); prints its help or
+ * usage errors.  Returns -1 with *state set (malloc'd, freed by the caller
+ * with free()) when there is something to run, else the exit status. */
+typedef struct {
+    const char *name;
+    const char *summary; /* one line for `pympler --help` */
+    int (*parse)(int argc, char **argv, void **state);
+    int (*run)(void *state, int embedded); /* the exit status */
+} pym_command;
+
+extern const pym_command pym_cmd_asizeof, pym_cmd_summary, pym_cmd_garbage, pym_cmd_refgraph;
+
+/* ---------------------------------------------------------------- garbage report (garbage_report.c) */
+
+/* The report of a GarbageGraph (or any ReferenceGraph): a dict
+ * {"objects", "size", "in_cycles", "cycles", "uncollectable", "types": [...],
+ * "cycles_list": ...} as documented in docs/cli.md (JSON schema).  The
+ * report's numbers: *ncycles (reference cycles: strongly connected
+ * components of two or more objects, or one object referring to itself) and
+ * *nuncollectable (objects the collector could not free: legacy tp_del
+ * finalizers and what they reach). */
+PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *nuncollectable);
+/* The report as JSON text (str). */
+PyObject *pym_garbage_report_json(PyObject *report);
+/* The report as the text table (str). */
+PyObject *pym_garbage_report_text(PyObject *report);
+
+/* ---------------------------------------------------------------- graphs (graphout.c) */
+
+/* Formats of graph output offered by garbage and refgraph (NULL-terminated):
+ * svg png pdf dot. */
+extern const char *const pym_graph_formats[];
+/* 1 when fmt is one of pym_graph_formats. */
+int pym_graph_format_ok(const char *fmt);
+/* The format named by the extension of path (".svg" -> "svg"), or NULL. */
+const char *pym_graph_format_of_path(const char *path);
+/* The graph (a ReferenceGraph) in format fmt as bytes: "dot" is the DOT text
+ * Pympler writes (write_graph), the others are rendered in-process through
+ * Graphviz (ReferenceGraph.render_bytes). */
+PyObject *pym_graph_bytes(PyObject *graph, const char *fmt);
+
+#endif

@@ -1,0 +1,119 @@
+/* opts.c: the option parser shared by the subcommands.
+ *
+ * GNU-style: "--name value", "--name=value", "-n value"; "--" ends options.
+ * Subcommands that run a program stop at the program (its script, -m MODULE
+ * or -c CODE): what follows belongs to the program, as with python3.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pym_usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "pympler%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (try 'pympler%s%s --help')\n", cmd ? " " : "", cmd ? cmd : "");
+    return PYM_EXIT_USAGE;
+}
+
+int pym_opt_is_integer(const char *s)
+{
+    char *end;
+    errno = 0;
+    (void)strtoll(s, &end, 10);
+    return *s != '\0' && *end == '\0' && errno == 0;
+}
+
+int pym_opt_is_nonneg_integer(const char *s)
+{
+    return pym_opt_is_integer(s) && s[0] != '-';
+}
+
+int pym_opt_is_number(const char *s)
+{
+    char *end;
+    errno = 0;
+    (void)strtod(s, &end);
+    return *s != '\0' && *end == '\0' && errno == 0;
+}
+
+/* Index of the option spelled like arg (up to its '=' for long options), or
+ * -1; *inline_value gets what follows '='. */
+static int find_opt(const pym_opt *opts, size_t nopts, const char *arg, const char **inline_value)
+{
+    const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+
+    *inline_value = eq ? eq + 1 : NULL;
+    for (size_t k = 0; k < nopts; k++) {
+        const char *names[2] = {opts[k].name, opts[k].alias};
+        for (int j = 0; j < 2; j++)
+            if (names[j] && strlen(names[j]) == len && !strncmp(arg, names[j], len))
+                return (int)k;
+    }
+    return -1;
+}
+
+int pym_opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv, int first,
+                   pym_opts_result *res)
+{
+    const char *cmd = argv[1];
+
+    for (int i = first; i < argc; i++) {
+        const char *arg = argv[i], *value;
+        int k;
+
+        if (arg[0] != '-' || arg[1] == '\0') {
+            if (program) { /* the script and its arguments */
+                for (; i < argc; i++)
+                    res->pos[res->npos++] = argv[i];
+                return -1;
+            }
+            res->pos[res->npos++] = arg;
+            continue;
+        }
+        if (!strcmp(arg, "--")) {
+            for (i++; i < argc; i++)
+                res->pos[res->npos++] = argv[i];
+            return -1;
+        }
+        if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+            res->help = 1;
+            return -1;
+        }
+        if (program && (!strcmp(arg, "-m") || !strcmp(arg, "-c"))) {
+            if (i + 1 >= argc)
+                return pym_usage_error(cmd, "option '%s' needs a value", arg);
+            for (; i < argc; i++)
+                res->pos[res->npos++] = argv[i];
+            return -1;
+        }
+        k = find_opt(opts, nopts, arg, &value);
+        if (k < 0)
+            return pym_usage_error(cmd, "unknown option '%s'", arg);
+        if (!opts[k].takes_value) {
+            if (value != NULL)
+                return pym_usage_error(cmd, "option '%s' takes no value", opts[k].name);
+            res->value[k] = "";
+            continue;
+        }
+        if (value == NULL) {
+            if (i + 1 >= argc)
+                return pym_usage_error(cmd, "option '%s' needs a value", arg);
+            value = argv[++i];
+        }
+        if (opts[k].valid && !opts[k].valid(value)) {
+            fprintf(stderr, "pympler %s: not a valid %s for %s: '%s' (try 'pympler %s --help')\n", cmd,
+                    opts[k].what ? opts[k].what : "value", opts[k].name, value, cmd);
+            return PYM_EXIT_USAGE;
+        }
+        if (opts[k].to_pos)
+            res->pos[res->npos++] = value;
+        else
+            res->value[k] = value;
+    }
+    return -1;
+}

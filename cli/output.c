@@ -1,0 +1,201 @@
+/* output.c: where reports go -- sys.stdout (so that they follow the
+ * program's own output in order), or a file written atomically: a temporary
+ * file in the same directory, fsync, rename.  A failed write leaves nothing
+ * at the path (a file already there is untouched).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int pym_output_is_stdout(const pym_output *out)
+{
+    return out->path == NULL || !strcmp(out->path, "-");
+}
+
+/* The directory of path into dir (size PATH_MAX): "." when it has none. */
+static int dir_of(const char *path, char *dir)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n;
+
+    if (slash == NULL) {
+        strcpy(dir, ".");
+        return 0;
+    }
+    n = slash == path ? 1 : (size_t)(slash - path);
+    if (n >= PATH_MAX)
+        return -1;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    return 0;
+}
+
+static int cannot_write(const char *path, int err)
+{
+    fprintf(stderr, "pympler: cannot write '%s': %s\n", path, strerror(err));
+    return PYM_EXIT_OUTPUT;
+}
+
+int pym_output_check(const pym_output *out)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    if (pym_output_is_stdout(out))
+        return -1;
+    if (out->path[0] == '\0')
+        return cannot_write(out->path, ENOENT);
+    if (dir_of(out->path, dir) < 0)
+        return cannot_write(out->path, ENAMETOOLONG);
+    if (stat(dir, &st) != 0)
+        return cannot_write(out->path, errno);
+    if (!S_ISDIR(st.st_mode))
+        return cannot_write(out->path, ENOTDIR);
+    if (access(dir, W_OK | X_OK) != 0)
+        return cannot_write(out->path, errno);
+    if (stat(out->path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cannot_write(out->path, EISDIR);
+    return -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write n bytes to path atomically.  Returns 0, or an errno value (nothing
+ * left behind). */
+static int write_file_atomic(const char *path, const char *data, size_t n)
+{
+    char dir[PATH_MAX], tmp[PATH_MAX + 32];
+    const char *base = strrchr(path, '/');
+    mode_t mask;
+    int fd, err;
+
+    if (dir_of(path, dir) < 0)
+        return ENAMETOOLONG;
+    base = base ? base + 1 : path;
+    if (snprintf(tmp, sizeof tmp, "%s/.%.200s.XXXXXX", dir, base) >= (int)sizeof tmp)
+        return ENAMETOOLONG;
+    fd = mkstemp(tmp);
+    if (fd < 0)
+        return errno;
+    mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0 || write_all(fd, data, n) != 0 || fsync(fd) != 0) {
+        err = errno;
+        close(fd);
+        unlink(tmp);
+        return err;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        err = errno;
+        unlink(tmp);
+        return err;
+    }
+    return 0;
+}
+
+/* Write to sys.stdout: str through it, bytes through its buffer. */
+static int write_stdout(PyObject *data)
+{
+    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
+    PyObject *target, *r;
+
+    if (out == NULL || out == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
+        return -1;
+    }
+    if (PyUnicode_Check(data))
+        return PyFile_WriteObject(data, out, Py_PRINT_RAW) < 0 ? -1 : pym_stdio_flush();
+    if (pym_stdio_flush() < 0)
+        return -1;
+    target = PyObject_GetAttrString(out, "buffer");
+    if (target == NULL)
+        return -1;
+    r = PyObject_CallMethod(target, "write", "O", data);
+    Py_XDECREF(r);
+    if (r != NULL) {
+        r = PyObject_CallMethod(target, "flush", NULL);
+        Py_XDECREF(r);
+    }
+    Py_DECREF(target);
+    return r ? 0 : -1;
+}
+
+int pym_output_write(const pym_output *out, PyObject *data)
+{
+    PyObject *bytes;
+    int err;
+
+    if (pym_output_is_stdout(out)) {
+        if (write_stdout(data) == 0)
+            return -1;
+        PyObject *type, *value, *tb, *msg;
+        PyErr_Fetch(&type, &value, &tb);
+        msg = value ? PyObject_Str(value) : NULL;
+        fprintf(stderr, "pympler: error writing output: %s\n", msg ? PyUnicode_AsUTF8(msg) : "?");
+        PyErr_Clear();
+        Py_XDECREF(msg);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return PYM_EXIT_OUTPUT;
+    }
+    bytes = PyUnicode_Check(data) ? PyUnicode_AsUTF8String(data) : Py_NewRef(data);
+    if (bytes == NULL || !PyBytes_Check(bytes)) {
+        PyErr_Clear();
+        Py_XDECREF(bytes);
+        fprintf(stderr, "pympler: cannot write '%s': the report is not text or bytes\n", out->path);
+        return PYM_EXIT_OUTPUT;
+    }
+    err = write_file_atomic(out->path, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes));
+    Py_DECREF(bytes);
+    return err ? cannot_write(out->path, err) : -1;
+}
+
+int pym_stdio_flush(void)
+{
+    const char *names[] = {"stdout", "stderr"};
+
+    for (int i = 0; i < 2; i++) {
+        PyObject *f = PySys_GetObject(names[i]), *r; /* borrowed */
+        if (f == NULL || f == Py_None)
+            continue;
+        r = PyObject_CallMethod(f, "flush", NULL);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+int pym_stdout_write_line(PyObject *text)
+{
+    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
+
+    if (out == NULL || out == Py_None) {
+        PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
+        return -1;
+    }
+    if (PyFile_WriteObject(text, out, Py_PRINT_RAW) < 0 || PyFile_WriteString("\n", out) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,69 @@
+/* pympler._cli: the pympler command as a function, for python -m pympler
+ * (pympler/__main__.py).  The command's sources are the files of cli/, shared with the
+ * executable; here they run in the calling interpreter. */
+#include "cli.h"
+
+PyMODINIT_FUNC PyInit__cli(void);
+
+/* main(argv) -> exit status.  argv: a list of str, argv[0] the program name
+ * and argv[1] the subcommand, as sys.argv. */
+static PyObject *cli_main(PyObject *module, PyObject *args)
+{
+    PyObject *seq, *bytes = NULL, *result = NULL;
+    char **argv = NULL;
+    Py_ssize_t argc;
+    int code;
+
+    (void)module;
+    seq = PySequence_Fast(args, "main() takes a list of str");
+    if (seq == NULL)
+        return NULL;
+    argc = PySequence_Fast_GET_SIZE(seq);
+    if (argc < 1 || argc > INT_MAX - 1) {
+        PyErr_SetString(PyExc_ValueError, "main() needs argv[0]");
+        goto done;
+    }
+    bytes = PyList_New(argc);
+    argv = PyMem_Calloc((size_t)argc + 1, sizeof *argv);
+    if (bytes == NULL || argv == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < argc; i++) {
+        PyObject *b = PyUnicode_EncodeFSDefault(PySequence_Fast_GET_ITEM(seq, i));
+        if (b == NULL)
+            goto done;
+        PyList_SET_ITEM(bytes, i, b);
+        argv[i] = PyBytes_AS_STRING(b);
+    }
+    code = pym_cli_main((int)argc, argv, 0);
+    if (!PyErr_Occurred())
+        result = PyLong_FromLong(code);
+done:
+    PyMem_Free(argv);
+    Py_XDECREF(bytes);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"main", cli_main, METH_O,
+     "main(argv)\n--\n\nRun the pympler command with argv (argv[0] the program name) in this\n"
+     "interpreter; return its exit status."},
+    {NULL, NULL, 0, NULL}};
+
+static PyModuleDef_Slot slots[] = {{0, NULL}};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler._cli",
+    .m_doc = "The pympler command (cli/), for python -m pympler.",
+    .m_size = 0,
+    .m_methods = methods,
+    .m_slots = slots,
+};
+
+PyMODINIT_FUNC PyInit__cli(void)
+{
+    return PyModuleDef_Init(&module_def);
+}
