@@ -24,12 +24,15 @@ static const char help_text[] =
     "                  or type (by name)\n"
     "  --diff          only what the program added: the difference between\n"
     "                  summaries taken before and after it\n"
+    "  --untracked     count the objects the collector does not track too,\n"
+    "                  however deep (muppy.get_objects(untracked=True)):\n"
+    "                  strs in a dict of strs, floats in tuples...\n"
     "  -h, --help      show this help and exit\n"
     "\n"
     "Options come before the program; what follows it is the program's.\n"
     "\n";
 
-enum { O_LIMIT, O_SORT, O_DIFF, NOPTS };
+enum { O_LIMIT, O_SORT, O_DIFF, O_UNTRACKED, NOPTS };
 
 static int sort_ok(const char *s)
 {
@@ -40,6 +43,7 @@ static const pym_opt opts[NOPTS] = {
     [O_LIMIT] = {"--limit", "-n", 1, pym_opt_is_nonneg_integer, "number", 0},
     [O_SORT] = {"--sort", NULL, 1, sort_ok, "sort key (size, # or type)", 0},
     [O_DIFF] = {"--diff", NULL, 0, NULL, NULL, 0},
+    [O_UNTRACKED] = {"--untracked", NULL, 0, NULL, NULL, 0},
 };
 
 typedef struct {
@@ -132,12 +136,17 @@ static int own_set_build(own_set *own, PyObject *base)
     return 0;
 }
 
-/* summarize(get_objects()) without the objects of own (may be NULL). */
-static PyObject *census(const own_set *own)
+/* summarize(get_objects(untracked=...)) without the objects of own (may
+ * be NULL). */
+static PyObject *census(const own_set *own, int untracked)
 {
     PyObject *get_objects = pym_import_attr("pympler.muppy", "get_objects");
     PyObject *summarize = get_objects ? pym_import_attr("pympler.summary", "summarize") : NULL;
-    PyObject *objs = summarize ? PyObject_CallNoArgs(get_objects) : NULL, *kept = NULL, *rows = NULL;
+    PyObject *kw = summarize ? Py_BuildValue("{sO}", "untracked", untracked ? Py_True : Py_False) : NULL;
+    PyObject *noargs = kw ? PyTuple_New(0) : NULL;
+    PyObject *objs = noargs ? PyObject_Call(get_objects, noargs, kw) : NULL, *kept = NULL, *rows = NULL;
+    Py_XDECREF(kw);
+    Py_XDECREF(noargs);
 
     if (objs != NULL && own != NULL && PyList_Check(objs)) {
         kept = PyList_New(0);
@@ -156,16 +165,16 @@ static PyObject *census(const own_set *own)
 }
 
 /* The rows to print: the census now, or its difference from base. */
-static PyObject *report_rows(PyObject *base)
+static PyObject *report_rows(PyObject *base, int untracked)
 {
     own_set own = {NULL, 0};
     PyObject *now, *diff, *sweep;
 
     if (base == NULL)
-        return census(NULL);
+        return census(NULL, untracked);
     if (own_set_build(&own, base) < 0)
         return NULL;
-    now = census(&own);
+    now = census(&own, untracked);
     free(own.objs);
     if (now == NULL)
         return NULL;
@@ -182,7 +191,7 @@ static PyObject *report_rows(PyObject *base)
  * (--diff) or NULL. */
 static PyObject *report(const state_t *st, PyObject *base)
 {
-    PyObject *rows = report_rows(base), *lines, *sep, *text, *nl;
+    PyObject *rows = report_rows(base, st->value[O_UNTRACKED] != NULL), *lines, *sep, *text, *nl;
 
     if (rows != NULL && st->value[O_SORT] && !strcmp(st->value[O_SORT], "type")) {
         /* format_'s sort by type compares the types of the row names (all
@@ -225,7 +234,7 @@ static int run(void *state, int embedded)
     Py_XDECREF(a);
     Py_XDECREF(b);
     if (ready && st->value[O_DIFF] != NULL) {
-        base = census(NULL); /* the baseline */
+        base = census(NULL, st->value[O_UNTRACKED] != NULL); /* the baseline */
         ready = base != NULL;
     }
     if (!ready || pym_program_run(&st->prog, embedded, &res) < 0) {

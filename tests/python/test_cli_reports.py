@@ -83,6 +83,17 @@ def test_summary_diff_is_what_the_program_added():
     assert list(table(p.stdout))[0] == 'bytearray'
 
 
+def test_summary_untracked_sees_strings_in_a_dict_of_strings():
+    # A dict holding only strings is not tracked by the collector, so its
+    # values are invisible to Pympler's census; --untracked counts them.
+    code = "cache = {}\nfor i in range(3000): cache['k%d' % i] = 'value-%d' % i * 3"
+    plain = table(cli('summary', '--diff', '-c', code).stdout)
+    deep = cli('summary', '--diff', '--untracked', '-c', code)
+    assert deep.returncode == OK, deep.stderr
+    assert plain.get('str', (0,))[0] < 100
+    assert table(deep.stdout)['str'][0] >= 6000 - 50   # keys and values, less a little noise
+
+
 # -------------------------------------------------------------------- garbage
 
 def garbage_json(*args, face='bin'):
