@@ -5,16 +5,26 @@
 
 PyMODINIT_FUNC PyInit__cli(void);
 
-/* main(argv) -> exit status.  argv: a list of str, argv[0] the program name
- * and argv[1] the subcommand, as sys.argv. */
-static PyObject *cli_main(PyObject *module, PyObject *args)
+/* main(argv=sys.argv) -> exit status.  argv: a list of str, argv[0] the
+ * program name and argv[1] the subcommand, as sys.argv.  Without argv it is
+ * the console-script entry point `pympler` that pip installs. */
+static PyObject *cli_main(PyObject *module, PyObject *const *fargs, Py_ssize_t nargs)
 {
-    PyObject *seq, *bytes = NULL, *result = NULL;
+    PyObject *seq, *bytes = NULL, *result = NULL, *args;
     char **argv = NULL;
     Py_ssize_t argc;
     int code;
 
     (void)module;
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError, "main() takes at most 1 argument (%zd given)", nargs);
+        return NULL;
+    }
+    args = nargs ? fargs[0] : PySys_GetObject("argv"); /* borrowed */
+    if (args == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "main() without argv needs sys.argv");
+        return NULL;
+    }
     seq = PySequence_Fast(args, "main() takes a list of str");
     if (seq == NULL)
         return NULL;
@@ -47,8 +57,8 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"main", cli_main, METH_O,
-     "main(argv)\n--\n\nRun the pympler command with argv (argv[0] the program name) in this\n"
+    {"main", (PyCFunction)(void (*)(void))cli_main, METH_FASTCALL,
+     "main($module, argv=sys.argv, /)\n--\n\nRun the pympler command with argv (argv[0] the program name) in this\n"
      "interpreter; return its exit status."},
     {NULL, NULL, 0, NULL}};
 
