@@ -16,7 +16,8 @@
 #   lib/libpymcore.a                 lib/core/*.c  (pure C, -fPIC)
 #   lib/libpympy.a                   lib/py/*.c    (Python-aware engine, -fPIC)
 #   lib/libpymrender.a               render/*.c    (Graphviz in-process, -fPIC)
-#   python/pympler/NAME$(EXT_SUFFIX)  python/pympler/NAME.c, one extension module each
+#   python/pympler/**/NAME$(EXT_SUFFIX)  python/pympler/**/NAME.c, one extension module each
+#                                    (python/pympler/util/stringutils.c: pympler.util.stringutils)
 #   python/pympler/...               pympler/**/*.py and package data, copied
 #   lib/libpymcli.a                  cli/*.c but cli/main.c: the command (-fPIC)
 #   bin/pympler                      cli/main.c + libpymcli.a, embeds the interpreter $(PYTHON)
@@ -87,7 +88,8 @@ rwildcard = $(foreach d,$(wildcard $(1:=/*)),$(call rwildcard,$d,$2) $(filter $2
 CORE_SRC := $(wildcard lib/core/*.c)
 PY_SRC := $(wildcard lib/py/*.c)
 RENDER_SRC := $(wildcard render/*.c)
-MOD_SRC := $(wildcard python/pympler/*.c)
+# python/pympler/**/NAME.c: extension module pympler.[SUBPACKAGE.]NAME
+MOD_SRC := $(call rwildcard,python/pympler,%.c)
 CLI_SRC := $(wildcard cli/*.c)
 CLI_MAIN := cli/main.c
 CTEST_SRC := $(wildcard tests/c/*.c)

@@ -1,6 +1,7 @@
 """Build Pympler-in-C with setuptools: `pip install .`
 
-One Extension per python/pympler/NAME.c (module pympler.NAME), each compiled with
+One Extension per python/pympler/**/NAME.c (module pympler.NAME, or
+pympler.SUBPACKAGE.NAME in a subpackage), each compiled with
 the whole engine (lib/py/*.c), core (lib/core/*.c) and renderer (render/*.c,
 linked with Graphviz's libgvc and libpng).  The Makefile is the
 development build; this file exists for pip.
@@ -15,7 +16,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def sources(pattern):
     # setuptools wants paths relative to setup.py
-    return sorted(os.path.relpath(p, HERE) for p in glob.glob(os.path.join(HERE, pattern)))
+    return sorted(os.path.relpath(p, HERE)
+                  for p in glob.glob(os.path.join(HERE, pattern), recursive=True))
+
+
+def module_name(path):
+    """python/pympler/util/stringutils.c -> pympler.util.stringutils"""
+    rel = os.path.relpath(os.path.splitext(path)[0], "python")
+    return ".".join(rel.split(os.sep))
 
 
 ENGINE = sources("lib/py/*.c") + sources("lib/core/*.c") + sources("render/*.c")
@@ -29,22 +37,22 @@ GRAPHVIZ_LIBRARIES = ["gvc", "cgraph", "cdt", "png"]
 
 ext_modules = [
     Extension(
-        "pympler." + os.path.splitext(os.path.basename(module))[0],
+        module_name(module),
         sources=[module] + ENGINE + (CLI if module.endswith("_cli.c") else []),
         depends=HEADERS,
         include_dirs=["lib/core", "lib/py", "render", "cli"] + GRAPHVIZ_INCLUDES,
         libraries=GRAPHVIZ_LIBRARIES + ["m"],
         extra_compile_args=["-std=c11"],
     )
-    for module in sources("python/pympler/*.c")
+    for module in sources("python/pympler/**/*.c")
 ]
 
 setup(
     package_dir={"": "python"},
     packages=find_packages("python", include=["pympler", "pympler.*"]),
     package_data={"pympler": ["templates/*", "static/*", "py.typed"]},
-    # the module sources sit in the package directory: keep them out of the wheel
-    exclude_package_data={"pympler": ["*.c", "*.h"]},
+    # the module sources sit in the package directories: keep them out of the wheel
+    exclude_package_data={"": ["*.c", "*.h", "*.inc"]},
     ext_modules=ext_modules,
     # keep setuptools' own build tree apart from the Makefile's
     options={"build": {"build_base": "build/setuptools"}},

@@ -276,6 +276,26 @@ pym_graph *pym_refedges_graph(const pym_refedges *e)
 
 /* ---- strings ---------------------------------------------------------- */
 
+/* s[i] bound of a slice s[i:] or s[:i] of a length-n string, as Python
+ * clamps it: negative counts from the end, then [0, n]. */
+static Py_ssize_t slice_bound(Py_ssize_t i, Py_ssize_t n)
+{
+    if (i < 0)
+        return i < -n ? 0 : n + i;
+    return i > n ? n : i;
+}
+
+PyObject *pym_text_elide(PyObject *s, Py_ssize_t stop)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    PyObject *a = PyUnicode_Substring(s, 0, slice_bound(stop, n));
+    PyObject *b = a ? PyUnicode_Substring(s, slice_bound(-2, n), n) : NULL;
+    PyObject *r = b ? PyUnicode_FromFormat("%U..%U", a, b) : NULL;
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    return r;
+}
+
 PyObject *pym_safe_repr(PyObject *obj, Py_ssize_t clip)
 {
     PyObject *s = PyObject_Repr(obj);
@@ -285,41 +305,49 @@ PyObject *pym_safe_repr(PyObject *obj, Py_ssize_t clip)
         PyErr_Clear();
         return PyUnicode_FromString("N/A");
     }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    if (clip <= 0 || n <= clip)
+    if (clip == 0 || PyUnicode_GET_LENGTH(s) <= clip)
         return s;
-    Py_ssize_t head = clip - 4 > 0 ? clip - 4 : 0;
-    PyObject *a = PyUnicode_Substring(s, 0, head), *b = PyUnicode_Substring(s, n - 2 > 0 ? n - 2 : 0, n);
-    PyObject *r = a && b ? PyUnicode_FromFormat("%U..%U", a, b) : NULL;
-    Py_XDECREF(a);
-    Py_XDECREF(b);
+    /* s[:clip-4]: a clip below 4 counts from the end, as in Pympler */
+    PyObject *r = pym_text_elide(s, clip < PY_SSIZE_T_MIN + 4 ? PY_SSIZE_T_MIN : clip - 4);
     Py_DECREF(s);
     return r;
 }
 
-PyObject *pym_trunc(PyObject *obj, Py_ssize_t max)
+PyObject *pym_str_oneline(PyObject *obj)
 {
     PyObject *s = PyObject_Str(obj);
+    if (!s || PyUnicode_FindChar(s, '\n', 0, PyUnicode_GET_LENGTH(s), 1) < 0)
+        return s;
+    PyObject *nl = PyUnicode_FromString("\n"), *bar = nl ? PyUnicode_FromString("|") : NULL;
+    PyObject *r = bar ? PyUnicode_Replace(s, nl, bar, -1) : NULL;
+    Py_XDECREF(nl);
+    Py_XDECREF(bar);
+    Py_DECREF(s);
+    return r;
+}
+
+PyObject *pym_trunc(PyObject *obj, Py_ssize_t max, int left)
+{
+    PyObject *s = pym_str_oneline(obj), *part, *r;
     if (!s)
         return NULL;
-    if (PyUnicode_FindChar(s, '\n', 0, PyUnicode_GET_LENGTH(s), 1) >= 0) {
-        PyObject *nl = PyUnicode_FromString("\n"), *bar = PyUnicode_FromString("|");
-        PyObject *r = nl && bar ? PyUnicode_Replace(s, nl, bar, -1) : NULL;
-        Py_XDECREF(nl);
-        Py_XDECREF(bar);
-        Py_SETREF(s, r);
-        if (!s)
-            return NULL;
-    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     if (n <= max)
         return s;
-    PyObject *h = PyUnicode_Substring(s, 0, max - 3 > 0 ? max - 3 : 0);
+    if (left) {
+        /* s[n-max+3:], saturated: max < n here, so only a very negative
+         * max overflows, and then the start is past the end anyway */
+        Py_ssize_t start = max <= n - PY_SSIZE_T_MAX + 3 ? PY_SSIZE_T_MAX : n - max + 3;
+        part = PyUnicode_Substring(s, slice_bound(start, n), n);
+        r = part ? PyUnicode_FromFormat("...%U", part) : NULL;
+    }
+    else {
+        Py_ssize_t stop = max < PY_SSIZE_T_MIN + 3 ? PY_SSIZE_T_MIN : max - 3;
+        part = PyUnicode_Substring(s, 0, slice_bound(stop, n));
+        r = part ? PyUnicode_FromFormat("%U...", part) : NULL;
+    }
+    Py_XDECREF(part);
     Py_DECREF(s);
-    if (!h)
-        return NULL;
-    PyObject *r = PyUnicode_FromFormat("%U...", h);
-    Py_DECREF(h);
     return r;
 }
 

@@ -11,8 +11,9 @@
 #ifndef PYM_REFGRAPH_H
 #define PYM_REFGRAPH_H
 
-#include "graph.h"
+/* Python.h first, as CPython asks: it sets the feature macros */
 #include "pyrt.h"
+#include "graph.h"
 
 #include <stdint.h>
 
@@ -32,12 +33,23 @@ void pym_refedges_free(pym_refedges *e);
 /* A pym_graph of the edges (node i = objs[i]); NULL with MemoryError. */
 pym_graph *pym_refedges_graph(const pym_refedges *e);
 
-/* Pympler's stringutils.safe_repr(obj, clip): repr, clipped to clip chars as
- * s[:clip-4] + '..' + s[-2:], 'N/A' when repr raises.  New reference. */
+/* Pympler's stringutils.safe_repr(obj, clip): repr(obj), clipped when clip
+ * is not 0 and the repr is longer, to s[:clip-4] + '..' + s[-2:] with
+ * Python's slice bounds (a clip below 4 counts from the end); 'N/A' when
+ * repr raises an ordinary exception (others propagate: NULL).  New
+ * reference. */
 PyObject *pym_safe_repr(PyObject *obj, Py_ssize_t clip);
-/* Pympler's stringutils.trunc(s, max): str(s) with '\n' -> '|', cut to
- * max-3 chars + '...'.  New reference. */
-PyObject *pym_trunc(PyObject *s, Py_ssize_t max);
+/* s[:stop] + '..' + s[-2:] for a str s, stop with Python's slice bounds
+ * (negative counts from the end).  New reference, or NULL. */
+PyObject *pym_text_elide(PyObject *s, Py_ssize_t stop);
+/* str(obj) with every '\n' replaced by '|'.  New reference, or NULL with
+ * the exception of str(). */
+PyObject *pym_str_oneline(PyObject *obj);
+/* Pympler's stringutils.trunc(obj, max, left): pym_str_oneline(obj), and
+ * when longer than max, s[:max-3] + '...' (left: '...' + s[len-max+3:]),
+ * with Python's slice bounds for any max.  New reference, or NULL with the
+ * exception of str(obj). */
+PyObject *pym_trunc(PyObject *obj, Py_ssize_t max, int left);
 /* Pympler's stringutils.pp(size): '%4d     B' or '%7.2f KB' ... */
 PyObject *pym_pp_size(double size);
 

@@ -705,15 +705,18 @@ done:
     return result;
 }
 
-/* ---- stringutils.pp -------------------------------------------------------- */
+/* ---- stringutils.pp, pp_timestamp ------------------------------------------ */
 
-PyObject *pym_pp_number(PyObject *n)
+/* Pympler's scales: no PB, so a sixth division is an IndexError. */
+static const char *const PP_SCALES[] = {"B", "KB", "MB", "GB", "TB", "EB"};
+#define PP_NSCALES ((int)(sizeof PP_SCALES / sizeof PP_SCALES[0]))
+
+PyObject *pym_pp_number_base(PyObject *n, PyObject *base)
 {
-    static const char *const scales[] = {"B", "KB", "MB", "GB", "TB", "EB"};
-    PyObject *i = Py_NewRef(n), *base = NULL, *res = NULL, *fmt = NULL, *args = NULL;
+    PyObject *i = Py_NewRef(n), *own_base = NULL, *res = NULL, *fmt = NULL, *args = NULL;
     const char *pattern = "%4d     %s";
     int degree = 0;
-    if (!(base = PyLong_FromLong(1024)))
+    if (!base && !(base = own_base = PyLong_FromLong(1024)))
         goto done;
     for (;;) {
         int gt = PyObject_RichCompareBool(i, base, Py_GT);
@@ -721,8 +724,15 @@ PyObject *pym_pp_number(PyObject *n)
             goto done;
         if (!gt)
             break;
+        /* Pympler divides on and indexes its scales after the loop: past the
+         * last scale the only outcome is this error, or (inf, base <= 1) a
+         * loop that never ends; stop here instead. */
+        if (degree == PP_NSCALES - 1) {
+            PyErr_SetString(PyExc_IndexError, "list index out of range");
+            goto done;
+        }
         pattern = "%7.2f %s";
-        PyObject *f = PyFloat_FromDouble(1024.0);
+        PyObject *f = PyNumber_Float(base); /* float(base), every time */
         if (!f)
             goto done;
         PyObject *q = PyNumber_TrueDivide(i, f);
@@ -732,19 +742,65 @@ PyObject *pym_pp_number(PyObject *n)
         Py_SETREF(i, q);
         degree++;
     }
-    if (degree >= (int)(sizeof scales / sizeof scales[0])) {
-        PyErr_SetString(PyExc_IndexError, "list index out of range");
-        goto done;
-    }
     if (!(fmt = PyUnicode_FromString(pattern)))
         goto done;
-    if (!(args = Py_BuildValue("(Os)", i, scales[degree])))
+    if (!(args = Py_BuildValue("(Os)", i, PP_SCALES[degree])))
         goto done;
     res = PyUnicode_Format(fmt, args);
 done:
     Py_XDECREF(i);
-    Py_XDECREF(base);
+    Py_XDECREF(own_base);
     Py_XDECREF(fmt);
     Py_XDECREF(args);
     return res;
+}
+
+PyObject *pym_pp_number(PyObject *n)
+{
+    return pym_pp_number_base(n, NULL);
+}
+
+/* int(t / div % mod) (mod 0: no modulo), or t % mod (div 0, as_int 0):
+ * Python's operators on whatever t is. */
+static PyObject *ts_part(PyObject *t, long div, long mod, int as_int)
+{
+    PyObject *d = NULL, *m = NULL, *x = Py_NewRef(t), *r = NULL;
+    if (div) {
+        if (!(d = PyLong_FromLong(div)))
+            goto done;
+        Py_SETREF(x, PyNumber_TrueDivide(x, d));
+        if (!x)
+            goto done;
+    }
+    if (mod) {
+        if (!(m = PyLong_FromLong(mod)))
+            goto done;
+        Py_SETREF(x, PyNumber_Remainder(x, m));
+        if (!x)
+            goto done;
+    }
+    r = as_int ? PyNumber_Long(x) : Py_NewRef(x);
+done:
+    Py_XDECREF(d);
+    Py_XDECREF(m);
+    Py_XDECREF(x);
+    return r;
+}
+
+PyObject *pym_pp_timestamp(PyObject *t)
+{
+    if (t == Py_None)
+        return PyUnicode_FromString("");
+    PyObject *h = ts_part(t, 3600, 0, 1);
+    PyObject *m = h ? ts_part(t, 60, 60, 1) : NULL;
+    PyObject *s = m ? ts_part(t, 0, 60, 0) : NULL;
+    PyObject *fmt = s ? PyUnicode_FromString("%02d:%02d:%05.2f") : NULL;
+    PyObject *args = fmt ? PyTuple_Pack(3, h, m, s) : NULL;
+    PyObject *r = args ? PyUnicode_Format(fmt, args) : NULL;
+    Py_XDECREF(h);
+    Py_XDECREF(m);
+    Py_XDECREF(s);
+    Py_XDECREF(fmt);
+    Py_XDECREF(args);
+    return r;
 }

@@ -34,8 +34,19 @@ Py_ssize_t pym_sizeof_or_basic(PyObject *obj);
 /* summary.summarize(objects): objects is any iterable.  New list, or NULL. */
 PyObject *pym_summarize(PyObject *objects, PyObject *representations);
 
-/* Pympler's stringutils.pp(n) on any number, through Python's % formatting
- * (so ints, floats and their errors behave as in Pympler).  New reference. */
+/* Pympler's stringutils.pp(n, base): n divided by float(base) while it is
+ * greater than base, formatted '%4d     B' or '%7.2f KB' ... 'EB', through
+ * Python's operators and % formatting (so ints, floats and their errors
+ * behave as in Pympler).  base NULL: 1024.  Past 'EB' it raises IndexError
+ * 'list index out of range' at once, where Pympler would first divide on
+ * (forever, for inf or a base <= 1).  New reference, or NULL. */
+PyObject *pym_pp_number_base(PyObject *n, PyObject *base);
+/* pym_pp_number_base(n, NULL). */
 PyObject *pym_pp_number(PyObject *n);
+
+/* Pympler's stringutils.pp_timestamp(t): '' for None, else
+ * '%02d:%02d:%05.2f' % (int(t / 3600), int(t / 60 % 60), t % 60) through
+ * Python's operators.  New reference, or NULL. */
+PyObject *pym_pp_timestamp(PyObject *t);
 
 #endif

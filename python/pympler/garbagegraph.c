@@ -136,7 +136,7 @@ static PyObject *GarbageGraph_print_stats(PyObject *self, PyObject *args, PyObje
         PyObject *id = PyObject_GetAttrString(m, "id"), *size = id ? PyObject_GetAttrString(m, "size") : NULL;
         PyObject *type = size ? PyObject_GetAttrString(m, "type") : NULL;
         PyObject *str = type ? PyObject_GetAttrString(m, "str") : NULL;
-        PyObject *tt = str ? pym_trunc(type, 12) : NULL, *ts = tt ? pym_trunc(str, 46) : NULL;
+        PyObject *tt = str ? pym_trunc(type, 12, 0) : NULL, *ts = tt ? pym_trunc(str, 46, 0) : NULL;
         int e = ts ? write_fmt(stream, "0x%08x %8d %-12s %-46s\n", Py_BuildValue("(OOOO)", id, size, tt, ts)) : -1;
         Py_XDECREF(id);
         Py_XDECREF(size);

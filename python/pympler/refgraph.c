@@ -987,7 +987,7 @@ static int put_node(pym_strbuf *b, PyObject *m, pym_ptrindex *ix, Py_ssize_t i)
         PyUnicode_FindChar(str, '\n', 0, PyUnicode_GET_LENGTH(str), 1) < 0)
         lab = Py_NewRef(str);
     else
-        lab = pym_trunc(str, LABEL_TRUNC);
+        lab = pym_trunc(str, LABEL_TRUNC, 0);
     if (!lab || !(ts = as_str(type)))
         goto done;
     pym_strbuf_printf(b, "    \"Xx%lx\" [ label = \"", (unsigned long)key);

@@ -8,8 +8,8 @@ flagged hash-seed dependent in the reference; with seed 0 our get_diff
 iterates the same set in the same way, so it is compared exactly too.
 
 Not here: the refgraph cases (test_golden_refgraph.py), the refbrowser cases
-(test_golden_refbrowser.py), the stringutils cases (Pympler's private
-pympler.util.stringutils, optional per GOLDEN_README.md) and the
+(test_golden_refbrowser.py), the stringutils cases
+(test_golden_stringutils.py) and the
 classtracker case (pympler.classtracker is not part of this package yet).
 """
 

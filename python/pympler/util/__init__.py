@@ -1,0 +1,1 @@
+"""Pympler's utilities: stringutils and compat, C extension modules."""
