@@ -144,6 +144,13 @@ typedef struct {
     const char *path; /* NULL or "-": sys.stdout */
 } pym_output;
 
+/* With an explicit `-o -` the report is all that goes to stdout: the
+ * program's own stdout (file descriptor 1) goes to stderr meanwhile.
+ * pym_output_divert returns the saved descriptor for pym_output_undivert, or
+ * -1 when nothing was diverted (undivert(-1) does nothing). */
+int pym_output_divert(const pym_output *out);
+void pym_output_undivert(int saved);
+
 /* 1 when out is stdout. */
 int pym_output_is_stdout(const pym_output *out);
 /* Check before the work that the file can be created: its directory exists

@@ -212,9 +212,17 @@ static int run(void *state, int embedded)
     /* imported before the program, so that its import is not the program's */
     cls = pym_import_attr("pympler.garbagegraph", "GarbageGraph");
     Py_XDECREF(cls);
-    if (cls == NULL || gc_start(&gs) < 0 || pym_program_run(&st->prog, embedded, &res) < 0) {
+    if (cls == NULL || gc_start(&gs) < 0) {
         if (cls != NULL)
-            gc_end(&gs);
+            gc_end(&gs); /* releases what gc_start took */
+        PyErr_Print();
+        return PYM_EXIT_OUTPUT;
+    }
+    int saved = pym_output_divert(&out);
+    int ran = pym_program_run(&st->prog, embedded, &res);
+    pym_output_undivert(saved);
+    if (ran < 0) {
+        gc_end(&gs);
         PyErr_Print();
         return PYM_EXIT_OUTPUT;
     }

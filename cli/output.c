@@ -19,6 +19,43 @@ int pym_output_is_stdout(const pym_output *out)
     return out->path == NULL || !strcmp(out->path, "-");
 }
 
+/* Flush what Python and C buffered for stdout. */
+static void flush_stdout(void)
+{
+    PyObject *o = PySys_GetObject("stdout"); /* borrowed */
+    if (o != NULL && o != Py_None) {
+        PyObject *r = PyObject_CallMethod(o, "flush", NULL);
+        if (r == NULL)
+            PyErr_Clear();
+        Py_XDECREF(r);
+    }
+    fflush(stdout);
+}
+
+int pym_output_divert(const pym_output *out)
+{
+    if (out->path == NULL || strcmp(out->path, "-") != 0)
+        return -1;
+    flush_stdout();
+    int saved = dup(STDOUT_FILENO);
+    if (saved < 0)
+        return -1;
+    if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+        close(saved);
+        return -1;
+    }
+    return saved;
+}
+
+void pym_output_undivert(int saved)
+{
+    if (saved < 0)
+        return;
+    flush_stdout();
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+}
+
 /* The directory of path into dir (size PATH_MAX): "." when it has none. */
 static int dir_of(const char *path, char *dir)
 {

@@ -96,6 +96,14 @@ def test_summary_untracked_sees_strings_in_a_dict_of_strings():
 
 # -------------------------------------------------------------------- garbage
 
+def test_garbage_dash_o_puts_only_the_report_on_stdout():
+    # cycles.py prints; with -o - its output goes to stderr and stdout is
+    # exactly the JSON document / the PNG.
+    p = cli('garbage', '--format', 'json', '-o', '-', CYCLIC)
+    assert p.returncode == OK, p.stderr
+    assert json.loads(p.stdout)['summary']['cycles'] == 4
+    assert 'built 3 trees and a ring' in p.stderr
+
 def garbage_json(*args, face='bin'):
     p = cli('garbage', '--format', 'json', *args, face=face)
     start = p.stdout.index('{\n')
