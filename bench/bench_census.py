@@ -157,6 +157,10 @@ def main(argv):
             census = ours['time'] - ours['collect']
             print('  gc.collect() %8.3f s  (Pympler\'s get_objects starts with it)' % ours['collect'])
             print('  census only  %8.1fx  the floor (total minus the collection)' % (census / floor))
+            p = ours.get('parts') or {}
+            if p:
+                print('  one run:     get_objects %.3f s (with the collection), summarize %.3f s, '
+                      'freeing the list %.3f s' % (p['get_objects'], p['summarize'], p['release']))
             # The two processes import different modules: allow 1% of the
             # heap's n objects per type, or 10,000 on small heaps.
             slack = max(0.01 * n, 10_000)
