@@ -167,8 +167,16 @@ static PyObject *create_summary(PyObject *self, int collect)
         Py_CLEAR(v);
         opts.exclude = ex;
     }
-    if ((objs = census_list(&opts)))
-        res = call_summary("summarize", objs, NULL);
+    {
+        /* No automatic collection while the census list lives: a young
+         * collection would walk its millions of items (see summarize.c). */
+        int gc_was_enabled = PyGC_Disable();
+        if ((objs = census_list(&opts)))
+            res = call_summary("summarize", objs, NULL);
+        Py_CLEAR(objs);
+        if (gc_was_enabled)
+            PyGC_Enable();
+    }
 done:
     Py_XDECREF(v);
     Py_XDECREF(objs);
