@@ -78,6 +78,15 @@ typedef struct {
 int pym_opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv, int first,
                    pym_opts_result *res);
 
+/* A subcommand's state: `size` bytes plus argc positional slots, zeroed;
+ * NULL after "out of memory" on stderr. */
+void *pym_cmd_state_new(size_t size, int argc);
+/* pym_opts_parse of a subcommand's argv (from argv[2]), --help answered
+ * with help_text and the exit statuses: returns -1 to go on, else the exit
+ * status (0 after the help, or a usage error's). */
+int pym_cmd_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv,
+                  const char *help_text, pym_opts_result *res);
+
 /* Report a usage error "pympler CMD: message (try 'pympler CMD --help')" on
  * stderr; returns PYM_EXIT_USAGE.  fmt has one %s for arg. */
 int pym_usage_error(const char *cmd, const char *fmt, const char *arg);

@@ -40,20 +40,15 @@ typedef struct {
 
 static int parse(int argc, char **argv, void **out)
 {
-    state_t *st = calloc(1, sizeof *st + (size_t)argc * sizeof(const char *));
+    state_t *st = pym_cmd_state_new(sizeof *st, argc);
     pym_opts_result res;
     int code;
 
-    if (st == NULL) {
-        fputs("pympler: out of memory\n", stderr);
+    if (st == NULL)
         return PYM_EXIT_OUTPUT;
-    }
     res = (pym_opts_result){st->value, st->pos, 0, 0};
-    code = pym_opts_parse(opts, NOPTS, 0, argc, argv, 2, &res);
-    if (code < 0 && res.help) {
-        printf("%s%s", help_text, pym_cli_exit_help());
-        code = PYM_EXIT_OK;
-    } else if (code < 0 && res.npos != 1) {
+    code = pym_cmd_parse(opts, NOPTS, 0, argc, argv, help_text, &res);
+    if (code < 0 && res.npos != 1) {
         code = pym_usage_error("refgraph", "%s", res.npos ? "one expression only" : "no expression given");
     } else if (code < 0) {
         st->format = st->value[O_FORMAT] ? st->value[O_FORMAT] : pym_graph_format_of_path(st->value[O_OUTPUT]);

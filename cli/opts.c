@@ -117,3 +117,22 @@ int pym_opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, cha
     }
     return -1;
 }
+
+void *pym_cmd_state_new(size_t size, int argc)
+{
+    void *st = calloc(1, size + (size_t)argc * sizeof(const char *));
+    if (st == NULL)
+        fputs("pympler: out of memory\n", stderr);
+    return st;
+}
+
+int pym_cmd_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv,
+                  const char *help_text, pym_opts_result *res)
+{
+    int code = pym_opts_parse(opts, nopts, program, argc, argv, 2, res);
+    if (code < 0 && res->help) {
+        printf("%s%s", help_text, pym_cli_exit_help());
+        return PYM_EXIT_OK;
+    }
+    return code;
+}

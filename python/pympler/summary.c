@@ -610,20 +610,15 @@ done:
     return res;
 }
 
-static int parse_format_args(const char *fname, PyObject *args, PyObject *kw, PyObject **rows,
-                             PyObject **limit, PyObject **sort, PyObject **order)
+/* The lines of format_/print_(rows, limit=15, sort='size', order='descending')
+ * as a list: the arguments parsed for fname, the defaults filled in. */
+static PyObject *format_args_lines(const char *fname, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"rows", "limit", "sort", "order", NULL};
+    PyObject *rows, *limit = NULL, *sort = NULL, *order = NULL;
     char fmt[64];
     PyOS_snprintf(fmt, sizeof fmt, "O|OOO:%s", fname);
-    return PyArg_ParseTupleAndKeywords(args, kw, fmt, kwlist, rows, limit, sort, order) ? 0 : -1;
-}
-
-static PyObject *format_(PyObject *m, PyObject *args, PyObject *kw)
-{
-    PyObject *rows, *limit = NULL, *sort = NULL, *order = NULL;
-    (void)m;
-    if (parse_format_args("format_", args, kw, &rows, &limit, &sort, &order) < 0)
+    if (!PyArg_ParseTupleAndKeywords(args, kw, fmt, kwlist, &rows, &limit, &sort, &order))
         return NULL;
     PyObject *lim = limit ? Py_NewRef(limit) : PyLong_FromLong(15);
     PyObject *srt = sort ? Py_NewRef(sort) : PyUnicode_FromString("size");
@@ -632,6 +627,13 @@ static PyObject *format_(PyObject *m, PyObject *args, PyObject *kw)
     Py_XDECREF(lim);
     Py_XDECREF(srt);
     Py_XDECREF(ord);
+    return lines;
+}
+
+static PyObject *format_(PyObject *m, PyObject *args, PyObject *kw)
+{
+    (void)m;
+    PyObject *lines = format_args_lines("format_", args, kw);
     if (!lines)
         return NULL;
     PyObject *it = PyObject_GetIter(lines);
@@ -641,17 +643,8 @@ static PyObject *format_(PyObject *m, PyObject *args, PyObject *kw)
 
 static PyObject *print_(PyObject *m, PyObject *args, PyObject *kw)
 {
-    PyObject *rows, *limit = NULL, *sort = NULL, *order = NULL;
     (void)m;
-    if (parse_format_args("print_", args, kw, &rows, &limit, &sort, &order) < 0)
-        return NULL;
-    PyObject *lim = limit ? Py_NewRef(limit) : PyLong_FromLong(15);
-    PyObject *srt = sort ? Py_NewRef(sort) : PyUnicode_FromString("size");
-    PyObject *ord = order ? Py_NewRef(order) : PyUnicode_FromString("descending");
-    PyObject *lines = (lim && srt && ord) ? format_lines(rows, lim, srt, ord) : NULL;
-    Py_XDECREF(lim);
-    Py_XDECREF(srt);
-    Py_XDECREF(ord);
+    PyObject *lines = format_args_lines("print_", args, kw);
     if (!lines)
         return NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {

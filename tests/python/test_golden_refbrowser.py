@@ -9,27 +9,12 @@ root), see docs/refbrowser.md; only the browser's internal objects (frames,
 lists, sets, the tree under construction) are never referrers.
 """
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from reference_paths import our_path
+from golden_replay import differs, load_cases, replay
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / 'tests' / 'golden' / 'summary_golden.json'
-RUNNER = REPO / 'tests' / 'tools' / 'golden_runner.py'
-
-CASES = json.loads(GOLDEN.read_text(encoding='utf-8'))['cases']
+CASES = load_cases()
 INDICES = [i for i, c in enumerate(CASES) if c['id'].startswith('refbrowser')]
-
-
-def _override(index, expected):
-    """(expected, reason): no refbrowser case differs on purpose."""
-    return expected, None
 
 
 def _compare(case, got, expected):
@@ -42,15 +27,7 @@ def _compare(case, got, expected):
 
 @pytest.fixture(scope='module')
 def outcomes(tmp_path_factory):
-    out = tmp_path_factory.mktemp('golden_refbrowser') / 'out.json'
-    env = dict(os.environ, PYTHONHASHSEED='0', PYTHONPATH=our_path())
-    p = subprocess.run([sys.executable, '-P', str(RUNNER), str(GOLDEN), str(out),
-                        '--only', ','.join(map(str, INDICES))],
-                       env=env, capture_output=True, text=True, timeout=300,
-                       cwd=str(out.parent))
-    assert p.returncode == 0, 'golden runner failed:\n' + p.stderr[-3000:]
-    data = json.loads(out.read_text(encoding='utf-8'))
-    return {o['index']: o['outcome'] for o in data['outcomes']}
+    return replay(tmp_path_factory.mktemp('golden_refbrowser'), INDICES)
 
 
 def test_the_corpus_has_the_refbrowser_cases():
@@ -63,8 +40,5 @@ def test_the_corpus_has_the_refbrowser_cases():
 @pytest.mark.parametrize('index', INDICES, ids=[CASES[i]['id'] for i in INDICES])
 def test_golden_refbrowser(outcomes, index):
     case = CASES[index]
-    expected, reason = _override(index, case['expected'])
-    got = outcomes[index]
-    assert _compare(case, got, expected), 'case %s differs%s:\n got %s\n exp %s' % (
-        case['id'], ' (override: %s)' % reason if reason else '',
-        json.dumps(got)[:1500], json.dumps(expected)[:1500])
+    assert _compare(case, outcomes[index], case['expected']), differs(
+        case, outcomes[index], case['expected'])

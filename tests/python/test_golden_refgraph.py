@@ -9,18 +9,12 @@ merely point into a cycle.  Those cases assert our value, with the reason.
 """
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-GOLDEN = REPO / 'tests' / 'golden' / 'summary_golden.json'
-RUNNER = REPO / 'tests' / 'tools' / 'golden_runner.py'
+from golden_replay import differs, load_cases, replay
 
-CASES = json.loads(GOLDEN.read_text(encoding='utf-8'))['cases']
+CASES = load_cases()
 INDICES = [i for i, c in enumerate(CASES) if c['id'].startswith('refgraph')]
 
 # Pympler's reduce keeps [Node(a), Node(b)] (it points into the a<->b cycle)
@@ -49,22 +43,9 @@ def _override(index, expected):
     return expected, None
 
 
-def _pythonpath():
-    pp = os.environ.get('PYTHONPATH') or str(REPO / 'build' / 'python')
-    return os.pathsep.join(os.path.abspath(p) for p in pp.split(os.pathsep) if p)
-
-
 @pytest.fixture(scope='module')
 def outcomes(tmp_path_factory):
-    out = tmp_path_factory.mktemp('golden_refgraph') / 'out.json'
-    env = dict(os.environ, PYTHONHASHSEED='0', PYTHONPATH=_pythonpath())
-    p = subprocess.run([sys.executable, '-P', str(RUNNER), str(GOLDEN), str(out),
-                        '--only', ','.join(map(str, INDICES))],
-                       env=env, capture_output=True, text=True, timeout=300,
-                       cwd=str(out.parent))
-    assert p.returncode == 0, 'golden runner failed:\n' + p.stderr[-3000:]
-    data = json.loads(out.read_text(encoding='utf-8'))
-    return {o['index']: o['outcome'] for o in data['outcomes']}
+    return replay(tmp_path_factory.mktemp('golden_refgraph'), INDICES)
 
 
 def test_the_corpus_has_the_refgraph_cases():
@@ -77,6 +58,4 @@ def test_the_corpus_has_the_refgraph_cases():
 def test_golden_refgraph(outcomes, index):
     expected, reason = _override(index, CASES[index]['expected'])
     got = outcomes[index]
-    assert got == expected, 'case %s differs%s:\n got %s\n exp %s' % (
-        CASES[index]['id'], ' (override: %s)' % reason if reason else '',
-        json.dumps(got)[:1500], json.dumps(expected)[:1500])
+    assert got == expected, differs(CASES[index], got, expected, reason)
