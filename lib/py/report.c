@@ -85,6 +85,22 @@ done:
     return rc;
 }
 
+int pym_print_lines(PyObject *lines)
+{
+    const pym_report plain = {0}; /* no stream, no options: print(line) */
+    PyObject *it = PyObject_GetIter(lines), *line;
+    if (!it)
+        return -1;
+    while ((line = PyIter_Next(it))) {
+        int rc = pym_report_line(&plain, line);
+        Py_DECREF(line);
+        if (rc < 0)
+            break;
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
 int pym_report_printf(const pym_report *r, const char *fmt, ...)
 {
     va_list ap;

@@ -15,6 +15,9 @@ typedef struct {
 /* Write one line as Asizer._printf does (print(), or stream.write(line +
  * end) with print3options).  0, or -1 with an exception. */
 int pym_report_line(const pym_report *r, PyObject *line);
+/* print(line) for each line of an iterable, as Pympler's print_ functions
+ * do.  0, or -1 with an exception. */
+int pym_print_lines(PyObject *lines);
 /* printf-style convenience: formats with PyUnicode_FromFormatV. */
 int pym_report_printf(const pym_report *r, const char *fmt, ...);
 

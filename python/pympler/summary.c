@@ -7,6 +7,7 @@
  * module attribute afresh, as Pympler's functions read their global.
  */
 #include "pyrt.h"
+#include "report.h"
 #include "summarize.h"
 
 #include <string.h>
@@ -647,23 +648,10 @@ static PyObject *print_(PyObject *m, PyObject *args, PyObject *kw)
     PyObject *lines = format_args_lines("print_", args, kw);
     if (!lines)
         return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(lines); i++) {
-        PyObject *out = PySys_GetObject("stdout"); /* borrowed */
-        if (!out || out == Py_None) {
-            PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
-            Py_DECREF(lines);
-            return NULL;
-        }
-        Py_INCREF(out);
-        int bad = PyFile_WriteObject(PyList_GET_ITEM(lines, i), out, Py_PRINT_RAW) < 0 ||
-                  PyFile_WriteString("\n", out) < 0;
-        Py_DECREF(out);
-        if (bad) {
-            Py_DECREF(lines);
-            return NULL;
-        }
-    }
+    int rc = pym_print_lines(lines);
     Py_DECREF(lines);
+    if (rc < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 

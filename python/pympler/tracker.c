@@ -11,6 +11,7 @@
 #include "census.h"
 #include "ptrmap.h"
 #include "pyrt.h"
+#include "report.h"
 
 #include <stddef.h>
 
@@ -510,26 +511,9 @@ static PyObject *OT_print_diff(PyObject *self, PyObject *args, PyObject *kw)
     Py_DECREF(ignore);
     if (!lines)
         return NULL;
-    PyObject *it = PyObject_GetIter(lines), *line;
+    int rc = pym_print_lines(lines);
     Py_DECREF(lines);
-    if (!it)
-        return NULL;
-    while ((line = PyIter_Next(it))) {
-        PyObject *out = PySys_GetObject("stdout");
-        int bad = !out || out == Py_None;
-        if (bad)
-            PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
-        else {
-            Py_INCREF(out);
-            bad = PyFile_WriteObject(line, out, Py_PRINT_RAW) < 0 || PyFile_WriteString("\n", out) < 0;
-            Py_DECREF(out);
-        }
-        Py_DECREF(line);
-        if (bad)
-            break;
-    }
-    Py_DECREF(it);
-    if (PyErr_Occurred())
+    if (rc < 0)
         return NULL;
     Py_RETURN_NONE;
 }
