@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "dictobj.h"
 #include "refgraph.h" /* pym_pp_size: stringutils.pp */
 
 PyMODINIT_FUNC PyInit_process(void);
@@ -43,12 +44,7 @@ static char proc_root[PROC_ROOT_MAX] = "/proc";
 
 static PyObject *threading_module;
 
-/* Every instance: its attributes live in the __dict__. */
-typedef struct {
-    PyObject_HEAD
-    PyObject *dict;
-    PyObject *weakreflist;
-} DictObject;
+/* Every instance keeps its attributes in its __dict__ (lib/py/dictobj.h). */
 
 static PyTypeObject PMI_Type, Proc_Type, PS_Type, Resource_Type, ThreadInfo_Type;
 
@@ -219,27 +215,6 @@ static PyObject *get_optional(PyObject *obj, const char *name, int *missing)
  * instances with a __dict__: shared slots
  * ====================================================================== */
 
-static int Dict_traverse(PyObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(((DictObject *)self)->dict);
-    return 0;
-}
-
-static int Dict_clear(PyObject *self)
-{
-    Py_CLEAR(((DictObject *)self)->dict);
-    return 0;
-}
-
-static void Dict_dealloc(PyObject *self)
-{
-    PyObject_GC_UnTrack(self);
-    if (((DictObject *)self)->weakreflist)
-        PyObject_ClearWeakRefs(self);
-    Py_CLEAR(((DictObject *)self)->dict);
-    Py_TYPE(self)->tp_free(self);
-}
-
 static PyGetSetDef Dict_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL}};
@@ -383,22 +358,17 @@ static PyMethodDef PMI_methods[] = {
 
 static PyTypeObject PMI_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfo",
-    .tp_basicsize = sizeof(DictObject),
+    PYM_DICTOBJ_FIELDS,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "_ProcessMemoryInfo()\n\n"
               "Process-level memory metrics: the virtual size in vsz, the physical memory in rss,\n"
               "the major page faults in pagefaults; on Linux data_segment, code_segment,\n"
               "shared_segment and stack_segment in bytes, and os_specific, a list of\n"
               "(label, pretty size).  The base class of the platform implementations.",
-    .tp_dealloc = Dict_dealloc,
-    .tp_traverse = Dict_traverse,
-    .tp_clear = Dict_clear,
     .tp_repr = PMI_repr,
     .tp_as_number = &PMI_as_number,
     .tp_methods = PMI_methods,
     .tp_getset = Dict_getset,
-    .tp_dictoffset = offsetof(DictObject, dict),
-    .tp_weaklistoffset = offsetof(DictObject, weakreflist),
     .tp_init = PMI_init,
     /* tp_new: object's, set at init, so that copyreg._reconstructor's
      * object.__new__(cls) works */
@@ -547,11 +517,11 @@ static PyMethodDef Proc_methods[] = {
 
 static PyTypeObject Proc_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoProc",
-    .tp_basicsize = sizeof(DictObject),
+    .tp_basicsize = sizeof(pym_dictobj),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "_ProcessMemoryInfoProc()\n\nProcess memory metrics from /proc/self/stat and /proc/self/status (Linux).",
-    .tp_traverse = Dict_traverse,
-    .tp_clear = Dict_clear,
+    .tp_traverse = pym_dictobj_traverse,
+    .tp_clear = pym_dictobj_clear,
     .tp_methods = Proc_methods,
     .tp_base = &PMI_Type,
 };
@@ -616,11 +586,11 @@ static PyMethodDef PS_methods[] = {
 
 static PyTypeObject PS_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoPS",
-    .tp_basicsize = sizeof(DictObject),
+    .tp_basicsize = sizeof(pym_dictobj),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "_ProcessMemoryInfoPS()\n\nThe virtual and resident size as ps reports them.",
-    .tp_traverse = Dict_traverse,
-    .tp_clear = Dict_clear,
+    .tp_traverse = pym_dictobj_traverse,
+    .tp_clear = pym_dictobj_clear,
     .tp_methods = PS_methods,
     .tp_base = &PMI_Type,
 };
@@ -654,11 +624,11 @@ static PyMethodDef Resource_methods[] = {
 
 static PyTypeObject Resource_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoResource",
-    .tp_basicsize = sizeof(DictObject),
+    .tp_basicsize = sizeof(pym_dictobj),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "_ProcessMemoryInfoResource()\n\nProcess memory metrics from getrusage (the Unix fallback).",
-    .tp_traverse = Dict_traverse,
-    .tp_clear = Dict_clear,
+    .tp_traverse = pym_dictobj_traverse,
+    .tp_clear = pym_dictobj_clear,
     .tp_methods = Resource_methods,
     .tp_base = &PMI_Type,
 };
@@ -693,16 +663,11 @@ static PyMethodDef ThreadInfo_methods[] = {
 
 static PyTypeObject ThreadInfo_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process.ThreadInfo",
-    .tp_basicsize = sizeof(DictObject),
+    PYM_DICTOBJ_FIELDS,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "ThreadInfo(thread)\n\nInformation about an active thread: ident, name, daemon.",
-    .tp_dealloc = Dict_dealloc,
-    .tp_traverse = Dict_traverse,
-    .tp_clear = Dict_clear,
     .tp_methods = ThreadInfo_methods,
     .tp_getset = Dict_getset,
-    .tp_dictoffset = offsetof(DictObject, dict),
-    .tp_weaklistoffset = offsetof(DictObject, weakreflist),
     .tp_init = ThreadInfo_init,
     /* tp_new: object's, set at init, as for PMI_Type */
 };

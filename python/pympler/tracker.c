@@ -9,6 +9,7 @@
  * lead to, so two diffs with nothing happening in between are empty.
  */
 #include "census.h"
+#include "dictobj.h"
 #include "ptrmap.h"
 #include "pyrt.h"
 #include "report.h"
@@ -99,37 +100,6 @@ static PyObject *census_list(const pym_census_opts *opts)
 }
 
 /* ---- SummaryTracker -------------------------------------------------------- */
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *dict;
-    PyObject *weakrefs;
-} Tracker;
-
-static int Tracker_traverse(PyObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(((Tracker *)self)->dict);
-    Py_VISIT(Py_TYPE(self));
-    return 0;
-}
-
-static int Tracker_clear(PyObject *self)
-{
-    Py_CLEAR(((Tracker *)self)->dict);
-    return 0;
-}
-
-static void Tracker_dealloc(PyObject *self)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    if (((Tracker *)self)->weakrefs)
-        PyObject_ClearWeakRefs(self);
-    Tracker_clear(self);
-    tp->tp_free(self);
-    if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
-        Py_DECREF(tp);
-}
 
 static PyObject *create_summary(PyObject *self, int collect)
 {
@@ -334,17 +304,12 @@ static PyMethodDef ST_methods[] = {
 
 static PyTypeObject SummaryTracker_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.tracker.SummaryTracker",
-    .tp_basicsize = sizeof(Tracker),
+    PYM_DICTOBJ_FIELDS,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "SummaryTracker(ignore_self=True)\n--\n\n"
               "Track changes between summaries of all live objects.\n\n"
               "A first summary is taken on creation; every diff() takes a new one and\n"
               "compares it with the previous one.",
-    .tp_traverse = Tracker_traverse,
-    .tp_clear = Tracker_clear,
-    .tp_dealloc = Tracker_dealloc,
-    .tp_dictoffset = offsetof(Tracker, dict),
-    .tp_weaklistoffset = offsetof(Tracker, weakrefs),
     .tp_methods = ST_methods,
     .tp_init = ST_init,
     .tp_new = PyType_GenericNew,
@@ -531,16 +496,11 @@ static PyMethodDef OT_methods[] = {
 
 static PyTypeObject ObjectTracker_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.tracker.ObjectTracker",
-    .tp_basicsize = sizeof(Tracker),
+    PYM_DICTOBJ_FIELDS,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "ObjectTracker()\n--\n\n"
               "Track which objects appear and disappear between two points.\n\n"
               "Holds a strong reference to every object of the last snapshot.",
-    .tp_traverse = Tracker_traverse,
-    .tp_clear = Tracker_clear,
-    .tp_dealloc = Tracker_dealloc,
-    .tp_dictoffset = offsetof(Tracker, dict),
-    .tp_weaklistoffset = offsetof(Tracker, weakrefs),
     .tp_methods = OT_methods,
     .tp_init = OT_init,
     .tp_new = PyType_GenericNew,
