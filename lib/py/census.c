@@ -98,13 +98,13 @@ typedef struct {
     pym_ptrmap *local;     /* !remove_dups: the current referrer's referents */
     pym_objvec *out;       /* untracked objects, in the order met */
     pym_objvec tracked;    /* the tracked objects, in the collector's order */
-    PyObject **stack;      /* untracked containers still to look into */
+    PyObject **stack;      /* `untracked`: untracked containers to look into */
     size_t depth, cap;
     int failed;
-    /* The pipelined path (remove_dups, not untracked): referents queue here
-     * as tp_traverse reports them, each prefetched, and are looked at
-     * RING_LAG visits later, when their memory has arrived.  The order of
-     * the result is unchanged: first in, first looked at. */
+    /* Referents queue here as tp_traverse reports them, each prefetched,
+     * and are looked at RING_LAG visits later, when their memory has
+     * arrived.  First in, first looked at: the order of the result is the
+     * order of the visits. */
     PyObject **ring;
     size_t head, tail, ringcap;
 } census;
@@ -125,82 +125,41 @@ static int stack_push(census *c, PyObject *obj)
     return 0;
 }
 
-/* tp_traverse visitor: gather ref when the collector does not track it. */
-static int visit_untracked(PyObject *ref, void *arg)
+/* Look at one queued referent: list it when the collector does not track
+ * it and it was not listed yet.  0, or -1 when out of memory. */
+static int take(census *c, PyObject *ref)
 {
-    census *c = arg;
     if (pym_is_tracked(ref))
         return 0;
     if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)ref, NULL))
         return 0;
     int r;
-    if (c->seen)
+    if (!c->seen)
+        r = pym_ptrmap_setdefault(c->local, (uintptr_t)ref, 1);
+    else if (Py_REFCNT(ref) == 1 && !c->opts->untracked)
         /* An object with a single reference is met once, through it: it
          * needs no entry in the seen table (most strs, tuples, small dicts).
          * Not with `untracked`, which also visits dict keys that tp_traverse
          * may have visited already. */
-        r = Py_REFCNT(ref) == 1 && !c->opts->untracked
-                ? 1
-                : pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
+        r = 1;
     else
-        r = pym_ptrmap_setdefault(c->local, (uintptr_t)ref, 1);
-    if (r == 0)
-        return 0;
-    if (r < 0 || pym_objvec_push(c->out, ref) < 0)
-        goto fail;
-    if (c->opts->untracked && stack_push(c, ref) < 0)
-        goto fail;
-    return 0;
-fail:
-    c->failed = 1;
-    return -1; /* stops this tp_traverse */
-}
-
-/* Visit what obj refers to: its tp_traverse referents, and with `untracked`
- * the keys of a dict. */
-static int look_into(census *c, PyObject *obj)
-{
-    if (!PyObject_IS_GC(obj))
-        return 0;
-    traverseproc trav = Py_TYPE(obj)->tp_traverse;
-    if (trav && trav(obj, visit_untracked, c) && c->failed)
+        r = pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
+    if (r <= 0)
+        return r;
+    if (pym_objvec_push(c->out, ref) < 0)
         return -1;
-    if (c->opts->untracked && PyDict_Check(obj)) {
-        Py_ssize_t pos = 0;
-        PyObject *key, *value;
-        while (PyDict_Next(obj, &pos, &key, &value))
-            if (visit_untracked(key, c) < 0)
-                return -1;
-    }
-    return 0;
+    return c->opts->untracked ? stack_push(c, ref) : 0;
 }
 
-/* Look at one queued referent (pipelined path). */
-static int ring_take(census *c, PyObject *ref)
-{
-    if (pym_is_tracked(ref))
-        return 0;
-    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)ref, NULL))
-        return 0;
-    /* An object with a single reference is met once, through it: it needs
-     * no entry in the seen table (most strs, tuples, small dicts). */
-    if (Py_REFCNT(ref) != 1) {
-        int r = pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
-        if (r <= 0)
-            return r;
-    }
-    return pym_objvec_push(c->out, ref);
-}
-
-static int ring_drain(census *c, size_t keep)
+static int drain(census *c, size_t keep)
 {
     while (c->tail - c->head > keep)
-        if (ring_take(c, c->ring[c->head++]) < 0)
+        if (take(c, c->ring[c->head++]) < 0)
             return -1;
     return 0;
 }
 
-/* tp_traverse visitor of the pipelined path: queue and prefetch. */
+/* tp_traverse visitor: queue and prefetch. */
 static int visit_queue(PyObject *ref, void *arg)
 {
     census *c = arg;
@@ -228,27 +187,27 @@ static int visit_queue(PyObject *ref, void *arg)
     }
     __builtin_prefetch(ref);
     c->ring[c->tail++] = ref;
-    if (c->tail - c->head > RING_LAG && ring_take(c, c->ring[c->head++]) < 0) {
+    if (c->tail - c->head > RING_LAG && take(c, c->ring[c->head++]) < 0) {
         c->failed = 1;
         return -1;
     }
     return 0;
 }
 
-/* pym_gc_foreach callback of the pipelined path. */
-static int census_one_pipelined(PyObject *obj, void *arg)
+/* Queue what obj refers to: its tp_traverse referents, and with `untracked`
+ * the keys of a dict. */
+static int look_into(census *c, PyObject *obj)
 {
-    census *c = arg;
-    if (pym_census_ignored(obj))
-        return 0;
-    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)obj, NULL))
-        return 0;
     traverseproc trav = Py_TYPE(obj)->tp_traverse;
     if (trav && PyObject_IS_GC(obj) && trav(obj, visit_queue, c) && c->failed)
         return -1;
-    if (c->tracked.n == c->tracked.cap && objvec_reserve(&c->tracked, c->tracked.n + 1) < 0)
-        return -1;
-    c->tracked.items[c->tracked.n++] = Py_NewRef(obj);
+    if (c->opts->untracked && PyDict_Check(obj)) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(obj, &pos, &key, &value))
+            if (visit_queue(key, c) < 0)
+                return -1;
+    }
     return 0;
 }
 
@@ -272,10 +231,15 @@ static int census_one(PyObject *obj, void *arg)
     }
     if (look_into(c, obj) < 0)
         return -1;
-    while (c->depth) {
-        PyObject *u = c->stack[--c->depth];
-        if (look_into(c, u) < 0)
+    if (c->local || c->opts->untracked) {
+        /* The per-referrer table and the descent into untracked containers
+         * are about this object's referents: finish them before the next. */
+        if (drain(c, 0) < 0)
             return -1;
+        while (c->depth) {
+            if (look_into(c, c->stack[--c->depth]) < 0 || drain(c, 0) < 0)
+                return -1;
+        }
     }
     if (c->tracked.n == c->tracked.cap && objvec_reserve(&c->tracked, c->tracked.n + 1) < 0)
         return -1;
@@ -314,9 +278,7 @@ int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
         PyErr_NoMemory();
         goto done;
     }
-    int pipelined = opts->remove_dups && !opts->untracked && !opts->keep_frames;
-    if (pym_gc_foreach(pipelined ? census_one_pipelined : census_one, &c) ||
-        (pipelined && ring_drain(&c, 0) < 0)) {
+    if (pym_gc_foreach(census_one, &c) || drain(&c, 0) < 0) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
