@@ -1,8 +1,9 @@
 /* census.c: the objects muppy.get_objects() lists, in one pass.
  *
- * The tracked objects come from gc.get_objects() (in the collector's order).
- * Each is looked into with tp_traverse, as gc.get_referents does, and every
- * referent the collector does not track is gathered, in the order met.  With
+ * The tracked objects come from the collector's own lists (pym_gc_foreach,
+ * in gc.get_objects() order, without building that list).  Each is looked
+ * into with tp_traverse, as gc.get_referents does, and every referent the
+ * collector does not track is gathered, in the order met.  With
  * `untracked`, untracked containers are looked into as well, through an
  * explicit work stack, and dict keys are added (tp_traverse skips the keys of
  * string-keyed dicts).  The result is the untracked objects, then the tracked

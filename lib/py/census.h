@@ -3,7 +3,7 @@
  * Pympler's census is the collector's list of tracked objects (frames left
  * out) plus the untracked objects those refer to directly (ints, strs,
  * untracked tuples and dicts), untracked ones first, each object once.  The
- * engine builds it in one pass over gc.get_objects(), with the seen table off
+ * engine builds it in one pass over the collector's lists, with the seen table off
  * the Python heap, so taking a census adds nothing to the census.
  *
  * Beyond Pympler, `untracked` follows untracked containers all the way down
