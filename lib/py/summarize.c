@@ -609,7 +609,7 @@ done:
     return rc;
 }
 
-static PyObject *int128_to_py(__int128 v)
+PyObject *pym_long_from_i128(__int128 v)
 {
     if (v >= INT64_MIN && v <= INT64_MAX)
         return PyLong_FromLongLong((long long)v);
@@ -626,7 +626,7 @@ static PyObject *rows_list(summ *s)
         return NULL;
     for (Py_ssize_t i = 0; i < s->nrows; i++) {
         PyObject *count = PyLong_FromLongLong(s->counts[i]);
-        PyObject *size = int128_to_py(s->sizes[i]);
+        PyObject *size = pym_long_from_i128(s->sizes[i]);
         PyObject *row = (count && size) ? PyList_New(3) : NULL;
         if (!row) {
             Py_XDECREF(count);

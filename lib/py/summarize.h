@@ -31,6 +31,10 @@ PyObject *pym_type_key(PyObject *obj, Py_ssize_t verbosity, PyObject *representa
  * the pre-header.  -1 with an exception only for fatal errors. */
 Py_ssize_t pym_sizeof_or_basic(PyObject *obj);
 
+/* A Python int of a 128-bit sum (sizes of millions of objects, each up to
+ * sys.maxsize, cannot overflow it).  New reference. */
+PyObject *pym_long_from_i128(__int128 v);
+
 /* summary.summarize(objects): objects is any iterable.  New list, or NULL. */
 PyObject *pym_summarize(PyObject *objects, PyObject *representations);
 

@@ -95,37 +95,17 @@ static PyObject *get_size(PyObject *m, PyObject *args, PyObject *kw)
     PyObject *seq = seq_of(objects, "get_size");
     if (!seq)
         return NULL;
-    long long total = 0;
-    PyObject *big = NULL; /* once the sum leaves long long */
+    __int128 total = 0;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(seq); i++) {
-        Py_ssize_t s = pym_sizeof_or_basic(PyList_GET_ITEM(seq, i));
-        if (s < 0)
-            goto fail;
-        if (__builtin_add_overflow(total, (long long)s, &total)) {
-            PyObject *a = PyLong_FromLongLong(total - (long long)s), *b = PyLong_FromSsize_t(s);
-            PyObject *sum = (a && b) ? PyNumber_Add(a, b) : NULL;
-            Py_XDECREF(a);
-            Py_XDECREF(b);
-            PyObject *acc = (sum && big) ? PyNumber_Add(big, sum) : Py_XNewRef(sum);
-            Py_XDECREF(sum);
-            if (!acc)
-                goto fail;
-            Py_XSETREF(big, acc);
-            total = 0;
+        Py_ssize_t size = pym_sizeof_or_basic(PyList_GET_ITEM(seq, i));
+        if (size < 0) {
+            Py_DECREF(seq);
+            return NULL;
         }
+        total += size;
     }
     Py_DECREF(seq);
-    PyObject *t = PyLong_FromLongLong(total);
-    if (!big || !t)
-        return t;
-    PyObject *r = PyNumber_Add(big, t);
-    Py_DECREF(big);
-    Py_DECREF(t);
-    return r;
-fail:
-    Py_XDECREF(big);
-    Py_DECREF(seq);
-    return NULL;
+    return pym_long_from_i128(total);
 }
 
 typedef struct {
