@@ -149,6 +149,26 @@ int pym_gc_foreach(pym_gc_visitor fn, void *arg)
     return 0;
 }
 
+PyObject *pym_module_attr(const char *module, const char *name)
+{
+    PyObject *mod = PyImport_ImportModule(module);
+    if (!mod)
+        return NULL;
+    PyObject *v = PyObject_GetAttrString(mod, name);
+    Py_DECREF(mod);
+    return v;
+}
+
+int pym_module_add(PyObject *m, const char *as, const char *module, const char *name)
+{
+    PyObject *v = name ? pym_module_attr(module, name) : PyImport_ImportModule(module);
+    if (!v)
+        return -1;
+    int r = PyModule_AddObjectRef(m, as, v);
+    Py_DECREF(v);
+    return r;
+}
+
 int pym_rt_init(void)
 {
     if (rt_ready)

@@ -58,6 +58,12 @@ static inline int pym_is_tracked(PyObject *op)
 typedef int (*pym_gc_visitor)(PyObject *op, void *arg);
 int pym_gc_foreach(pym_gc_visitor fn, void *arg);
 
+/* getattr(import(module), name).  New reference, or NULL with an exception. */
+PyObject *pym_module_attr(const char *module, const char *name);
+/* m.<as> = the module `module` (name NULL) or its attribute `name`.  0, or
+ * -1 with an exception. */
+int pym_module_add(PyObject *m, const char *as, const char *module, const char *name);
+
 /* Create the tables above; idempotent.  Returns 0, or -1 with an exception. */
 int pym_rt_init(void);
 

@@ -714,6 +714,16 @@ done:
     return result;
 }
 
+PyObject *pym_summary_call(const char *fn, PyObject *a, PyObject *b)
+{
+    PyObject *f = pym_module_attr("pympler.summary", fn);
+    if (!f)
+        return NULL;
+    PyObject *r = b ? PyObject_CallFunctionObjArgs(f, a, b, NULL) : PyObject_CallOneArg(f, a);
+    Py_DECREF(f);
+    return r;
+}
+
 /* ---- stringutils.pp, pp_timestamp ------------------------------------------ */
 
 /* Pympler's scales: no PB, so a sixth division is an IndexError. */

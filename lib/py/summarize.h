@@ -38,6 +38,11 @@ PyObject *pym_long_from_i128(__int128 v);
 /* summary.summarize(objects): objects is any iterable.  New list, or NULL. */
 PyObject *pym_summarize(PyObject *objects, PyObject *representations);
 
+/* pympler.summary.<fn>(a) or (a, b), through the module: each extension
+ * module links its own engine copy, and the summary module's copy owns the
+ * representations it recognises.  New reference, or NULL. */
+PyObject *pym_summary_call(const char *fn, PyObject *a, PyObject *b);
+
 /* Pympler's stringutils.pp(n, base): n divided by float(base) while it is
  * greater than base, formatted '%4d     B' or '%7.2f KB' ... 'EB', through
  * Python's operators and % formatting (so ints, floats and their errors

@@ -339,17 +339,6 @@ static PyObject *is_containerobject(PyObject *m, PyObject *obj)
     return PyBool_FromLong(PyType_HasFeature(Py_TYPE(obj), Py_TPFLAGS_HAVE_GC));
 }
 
-/* summary.<name>(*args) through the summary module (it owns the rows). */
-static PyObject *summary_call(const char *name, PyObject *a, PyObject *b)
-{
-    PyObject *mod = PyImport_ImportModule("pympler.summary");
-    if (!mod)
-        return NULL;
-    PyObject *r = b ? PyObject_CallMethod(mod, name, "OO", a, b) : PyObject_CallMethod(mod, name, "O", a);
-    Py_DECREF(mod);
-    return r;
-}
-
 static PyObject *census_summary(void)
 {
     pym_census_opts opts = {.collect = 1, .remove_dups = 1};
@@ -363,7 +352,7 @@ static PyObject *census_summary(void)
     else {
         PyObject *objs = pym_objvec_to_list(&v);
         if (objs) {
-            s = summary_call("summarize", objs, NULL);
+            s = pym_summary_call("summarize", objs, NULL);
             Py_DECREF(objs);
         }
     }
@@ -379,7 +368,7 @@ static PyObject *print_summary(PyObject *m, PyObject *unused)
     PyObject *s = census_summary();
     if (!s)
         return NULL;
-    PyObject *r = summary_call("print_", s, NULL);
+    PyObject *r = pym_summary_call("print_", s, NULL);
     Py_DECREF(s);
     return r;
 }
@@ -399,14 +388,14 @@ static PyObject *usage_once(PyObject *fn, PyObject *args)
     if (!(after = census_summary()))
         goto done;
     /* `before` itself (a list of rows) exists in `after`: take it out. */
-    if ((r = summary_call("_subtract", after, before)) == NULL)
+    if ((r = pym_summary_call("_subtract", after, before)) == NULL)
         goto done;
     Py_DECREF(r);
     PyObject *it = PyObject_GetIter(before), *row;
     if (!it)
         goto done;
     while ((row = PyIter_Next(it))) {
-        r = summary_call("_subtract", after, row);
+        r = pym_summary_call("_subtract", after, row);
         Py_DECREF(row);
         if (!r)
             break;
@@ -415,8 +404,8 @@ static PyObject *usage_once(PyObject *fn, PyObject *args)
     Py_DECREF(it);
     if (PyErr_Occurred())
         goto done;
-    if ((r = summary_call("get_diff", before, after)) != NULL) {
-        diff = summary_call("_sweep", r, NULL);
+    if ((r = pym_summary_call("get_diff", before, after)) != NULL) {
+        diff = pym_summary_call("_sweep", r, NULL);
         Py_DECREF(r);
     }
 done:
@@ -456,8 +445,8 @@ static PyObject *get_usage(PyObject *m, PyObject *args)
         if (!tmp)
             goto done;
     }
-    PyObject *d = summary_call("get_diff", offset, tmp);
-    PyObject *swept = d ? summary_call("_sweep", d, NULL) : NULL;
+    PyObject *d = pym_summary_call("get_diff", offset, tmp);
+    PyObject *swept = d ? pym_summary_call("_sweep", d, NULL) : NULL;
     Py_XDECREF(d);
     if (!swept)
         goto done;
@@ -520,11 +509,8 @@ PyMODINIT_FUNC PyInit_muppy(void)
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
-    PyObject *gc = PyImport_ImportModule("gc");
-    if (!gc || PyModule_AddObject(m, "gc", gc) < 0) {
-        Py_XDECREF(gc);
+    if (pym_module_add(m, "gc", "gc", NULL) < 0)
         goto fail;
-    }
     if (PyModule_AddObjectRef(m, "getsizeof", PySys_GetObject("getsizeof")) < 0 ||
         PyModule_AddIntConstant(m, "_Py_TPFLAGS_HAVE_GC", Py_TPFLAGS_HAVE_GC) < 0)
         goto fail;

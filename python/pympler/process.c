@@ -796,19 +796,6 @@ static PyTypeObject *choose_class(void)
     return &PMI_Type;
 }
 
-/* module.name = getattr(import(modname), attr); 0 or -1. */
-static int add_from(PyObject *m, const char *name, const char *modname, const char *attr)
-{
-    PyObject *mod = PyImport_ImportModule(modname);
-    PyObject *v = mod ? PyObject_GetAttrString(mod, attr) : NULL;
-    Py_XDECREF(mod);
-    if (!v)
-        return -1;
-    int r = PyModule_AddObjectRef(m, name, v);
-    Py_DECREF(v);
-    return r;
-}
-
 PyMODINIT_FUNC PyInit_process(void)
 {
     long pagesize = sysconf(_SC_PAGESIZE); /* what mmap.PAGESIZE is */
@@ -848,9 +835,9 @@ PyMODINIT_FUNC PyInit_process(void)
         PyModule_AddObjectRef(m, "_ProcessMemoryInfoPS", (PyObject *)&PS_Type) < 0 ||
         PyModule_AddObjectRef(m, "_ProcessMemoryInfoResource", (PyObject *)&Resource_Type) < 0 ||
         PyModule_AddObjectRef(m, "ThreadInfo", (PyObject *)&ThreadInfo_Type) < 0 ||
-        PyModule_AddIntConstant(m, "PAGESIZE", pagesize) < 0 || add_from(m, "getpid", "os", "getpid") < 0 ||
-        add_from(m, "getrusage", "resource", "getrusage") < 0 ||
-        add_from(m, "RUSAGE_SELF", "resource", "RUSAGE_SELF") < 0 ||
+        PyModule_AddIntConstant(m, "PAGESIZE", pagesize) < 0 || pym_module_add(m, "getpid", "os", "getpid") < 0 ||
+        pym_module_add(m, "getrusage", "resource", "getrusage") < 0 ||
+        pym_module_add(m, "RUSAGE_SELF", "resource", "RUSAGE_SELF") < 0 ||
         PyModule_AddObjectRef(m, "threading", threading_module) < 0 ||
         PyModule_AddObjectRef(m, "ProcessMemoryInfo", (PyObject *)choose_class()) < 0) {
         Py_DECREF(m);

@@ -72,12 +72,7 @@ static int check_str_func(PyObject *f)
  * exception (ImportError while pympler.summary is missing). */
 static PyObject *default_str_func(void)
 {
-    PyObject *summary = PyImport_ImportModule("pympler.summary");
-    if (!summary)
-        return NULL;
-    PyObject *f = PyObject_GetAttrString(summary, "_repr");
-    Py_DECREF(summary);
-    return f;
+    return pym_module_attr("pympler.summary", "_repr");
 }
 
 /* str_func(o), or str(o) when str_func is None.  New reference. */

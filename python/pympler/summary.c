@@ -709,14 +709,6 @@ static struct PyModuleDef module_def = {
     .m_methods = module_methods,
 };
 
-static int add_module(PyObject *m, const char *attr, const char *name)
-{
-    PyObject *mod = PyImport_ImportModule(name);
-    if (!mod)
-        return -1;
-    return PyModule_AddObject(m, attr, mod) < 0 ? (Py_DECREF(mod), -1) : 0;
-}
-
 PyMODINIT_FUNC PyInit_summary(void)
 {
     if (pym_rt_init() < 0)
@@ -732,8 +724,8 @@ PyMODINIT_FUNC PyInit_summary(void)
     if (!m)
         return NULL;
     PyObject *reps = NULL, *re = NULL, *pat = NULL;
-    if (add_module(m, "re", "re") < 0 || add_module(m, "sys", "sys") < 0 ||
-        add_module(m, "types", "types") < 0)
+    if (pym_module_add(m, "re", "re", NULL) < 0 || pym_module_add(m, "sys", "sys", NULL) < 0 ||
+        pym_module_add(m, "types", "types", NULL) < 0)
         goto fail;
     if (!(reps = pym_representations_fill(NULL)) || PyModule_AddObject(m, "representations", reps) < 0)
         goto fail;

@@ -13,31 +13,11 @@
 #include "ptrmap.h"
 #include "pyrt.h"
 #include "report.h"
+#include "summarize.h"
 
 #include <stddef.h>
 
 PyMODINIT_FUNC PyInit_tracker(void);
-
-/* pympler.summary.<name>(args...) */
-static PyObject *summary_fn(const char *name)
-{
-    PyObject *mod = PyImport_ImportModule("pympler.summary");
-    if (!mod)
-        return NULL;
-    PyObject *f = PyObject_GetAttrString(mod, name);
-    Py_DECREF(mod);
-    return f;
-}
-
-static PyObject *call_summary(const char *name, PyObject *a, PyObject *b)
-{
-    PyObject *f = summary_fn(name);
-    if (!f)
-        return NULL;
-    PyObject *r = b ? PyObject_CallFunctionObjArgs(f, a, b, NULL) : PyObject_CallOneArg(f, a);
-    Py_DECREF(f);
-    return r;
-}
 
 /* self.name(*args) without a bound method object (it would show up in the
  * census the call takes). */
@@ -143,7 +123,7 @@ static PyObject *create_summary(PyObject *self, int collect)
          * collection would walk its millions of items (see summarize.c). */
         int gc_was_enabled = PyGC_Disable();
         if ((objs = census_list(&opts)))
-            res = call_summary("summarize", objs, NULL);
+            res = pym_summary_call("summarize", objs, NULL);
         Py_CLEAR(objs);
         if (gc_was_enabled)
             PyGC_Enable();
@@ -198,21 +178,21 @@ static PyObject *ST_diff_impl(PyObject *self, PyObject *s1, PyObject *s2)
         }
         PyObject *base = s1 == Py_None ? PyObject_GetAttrString(self, "s0") : Py_NewRef(s1);
         if (base)
-            res = call_summary("get_diff", base, now);
+            res = pym_summary_call("get_diff", base, now);
         Py_XDECREF(base);
         if (res && PyObject_SetAttrString(self, "s0", now) < 0)
             Py_CLEAR(res);
         Py_DECREF(now);
     }
     else if (s1 != Py_None)
-        res = call_summary("get_diff", s1, s2);
+        res = pym_summary_call("get_diff", s1, s2);
     else {
         PyErr_SetString(PyExc_ValueError, "You cannot provide summary2 without summary1.");
         return NULL;
     }
     if (!res)
         return NULL;
-    PyObject *swept = call_summary("_sweep", res, NULL);
+    PyObject *swept = pym_summary_call("_sweep", res, NULL);
     Py_DECREF(res);
     return swept;
 }
@@ -248,7 +228,7 @@ static PyObject *ST_print_diff(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *d = call_diff(self, s1, s2);
     if (!d)
         return NULL;
-    PyObject *r = call_summary("print_", d, NULL);
+    PyObject *r = pym_summary_call("print_", d, NULL);
     Py_DECREF(d);
     return r;
 }
@@ -261,7 +241,7 @@ static PyObject *ST_format_diff(PyObject *self, PyObject *args, PyObject *kw)
     PyObject *d = call_diff(self, s1, s2);
     if (!d)
         return NULL;
-    PyObject *r = call_summary("format_", d, NULL);
+    PyObject *r = pym_summary_call("format_", d, NULL);
     Py_DECREF(d);
     return r;
 }
@@ -429,9 +409,9 @@ static PyObject *OT_format_impl(PyObject *self, PyObject *ignore)
         if (r < 0)
             goto fail;
         PyObject *objs = PyMapping_GetItemString(diff, parts[i][1]);
-        PyObject *s = objs ? call_summary("summarize", objs, NULL) : NULL;
+        PyObject *s = objs ? pym_summary_call("summarize", objs, NULL) : NULL;
         Py_XDECREF(objs);
-        PyObject *table = s ? call_summary("format_", s, NULL) : NULL;
+        PyObject *table = s ? pym_summary_call("format_", s, NULL) : NULL;
         Py_XDECREF(s);
         if (!table)
             goto fail;
@@ -522,14 +502,9 @@ PyMODINIT_FUNC PyInit_tracker(void)
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
-    static const char *const mods[][2] = {{"gc", "gc"}, {"muppy", "pympler.muppy"}, {"summary", "pympler.summary"}};
-    for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
-        PyObject *mod = PyImport_ImportModule(mods[i][1]);
-        if (!mod || PyModule_AddObject(m, mods[i][0], mod) < 0) {
-            Py_XDECREF(mod);
-            goto fail;
-        }
-    }
+    if (pym_module_add(m, "gc", "gc", NULL) < 0 || pym_module_add(m, "muppy", "pympler.muppy", NULL) < 0 ||
+        pym_module_add(m, "summary", "pympler.summary", NULL) < 0)
+        goto fail;
     if (PyModule_AddObjectRef(m, "SummaryTracker", (PyObject *)&SummaryTracker_Type) < 0 ||
         PyModule_AddObjectRef(m, "ObjectTracker", (PyObject *)&ObjectTracker_Type) < 0)
         goto fail;

@@ -58,19 +58,10 @@ static int module_exec(PyObject *m)
         return -1;
     }
     /* the typing names Pympler's module shows */
-    PyObject *typing = PyImport_ImportModule("typing");
-    if (!typing)
-        return -1;
     static const char *const names[] = {"Any", "Iterable"};
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-        PyObject *v = PyObject_GetAttrString(typing, names[k]);
-        if (!v || PyModule_AddObject(m, names[k], v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(typing);
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (pym_module_add(m, names[k], "typing", names[k]) < 0)
             return -1;
-        }
-    }
-    Py_DECREF(typing);
     return 0;
 }
 
