@@ -24,9 +24,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (child_env, fmt_int, fmt_time, print_table,  # noqa: E402
+                    reference_dir, run_json)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -205,88 +208,18 @@ def child(case, n, impl, expect_dir):
 # parent side
 # --------------------------------------------------------------------------
 
-def _reference_dir():
-    env = os.environ.get('PYMPLER_REFERENCE')
-    if env:
-        return env
-    default = os.path.join(REPO, '.deps', 'pympler-1.1')
-    if os.path.isdir(default):
-        return default
-    return '/opt/refpympler'
-
 
 def run_child(case, n, impl, pypath, timeout):
-    env = dict(os.environ)
-    env['PYTHONPATH'] = pypath
-    env.pop('PYTHONSTARTUP', None)
+    env = child_env(pypath)
     cmd = [sys.executable, os.path.abspath(__file__), '--child', case,
            '--n', str(n), '--impl', impl, '--expect-dir', pypath]
-    t0 = time.perf_counter()
-    try:
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True,
-                           timeout=timeout, cwd=HERE)
-    except subprocess.TimeoutExpired:
-        return None, 'timed out after %ss' % timeout
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        lines = p.stderr.strip().splitlines()
-        if p.returncode < 0:
-            try:
-                import signal
-                sig = signal.Signals(-p.returncode).name
-            except (ValueError, AttributeError):
-                sig = 'signal %d' % -p.returncode
-            why = 'killed by %s' % sig
-        else:
-            why = 'exit status %d' % p.returncode
-        if lines:
-            why += ': ' + lines[-1].strip()[:200]
-        return None, '%s\n%s' % (why, '\n'.join(lines[-15:]))
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith('{')]
-    if not lines:
-        return None, 'no JSON result on stdout:\n%s\n%s' % (
-            p.stdout[-2000:], p.stderr[-2000:])
-    try:
-        res = json.loads(lines[-1])
-    except ValueError as e:
-        return None, 'bad JSON (%s): %r' % (e, lines[-1][:500])
-    res['wall_s'] = wall
-    if p.stderr.strip():
-        res['stderr'] = p.stderr.strip()[-2000:]
-    return res, None
-
-
-def _fmt_time(s):
-    if s is None:
-        return '-'
-    if s >= 1:
-        return '%.2f s' % s
-    if s >= 1e-3:
-        return '%.1f ms' % (s * 1e3)
-    return '%.0f us' % (s * 1e6)
-
-
-def _fmt_int(v):
-    return '-' if v is None else '{:,}'.format(v)
+    return run_json(cmd, env, timeout, HERE)
 
 
 def _bpo(res):
     if not res or not res.get('sized'):
         return None
     return res['peak_extra_bytes'] / float(res['sized'])
-
-
-def _print_table(headers, rows):
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows))
-              for i, h in enumerate(headers)]
-    line = '  '.join(str(h).rjust(w) if i else str(h).ljust(w)
-                     for i, (h, w) in enumerate(zip(headers, widths)))
-    print(line)
-    print('-' * len(line))
-    for r in rows:
-        print('  '.join(str(c).rjust(w) if i else str(c).ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths))))
 
 
 def parent(args):
@@ -298,7 +231,7 @@ def parent(args):
             file=sys.stderr)
         return 2
 
-    ref_dir = os.path.abspath(_reference_dir())
+    ref_dir = os.path.abspath(reference_dir())
     if args.ours_path is not None:
         ours_path = args.ours_path
     else:
@@ -339,7 +272,7 @@ def parent(args):
         results[case] = {}
         for impl, path in (('ref', ref_dir), ('ours', ours_path)):
             print('  running case %s (%s, n=%s) with %s ...' % (
-                case, CASES[case][1], _fmt_int(n), impl), end='')
+                case, CASES[case][1], fmt_int(n), impl), end='')
             sys.stdout.flush()
             res, err = run_child(case, n, impl, path, args.timeout)
             if err:
@@ -349,7 +282,7 @@ def parent(args):
                 failures.append(msg.splitlines()[0])
             else:
                 print(' %s (wall %.1f s)' % (
-                    _fmt_time(res['median_time_s']), res['wall_s']))
+                    fmt_time(res['median_time_s']), res['wall_s']))
                 if res.get('peak_note'):
                     print('     note: ' + res['peak_note'])
                 if not res['sizes_consistent']:
@@ -372,8 +305,8 @@ def parent(args):
         if ref['size'] != ours['size'] or any(
                 r['size'] != ref['size'] for r in ours['runs']):
             msg = ('SIZE MISMATCH case %s: reference %s bytes, ours %s bytes'
-                   % (case, _fmt_int(ref['size']),
-                      ', '.join(_fmt_int(r['size']) for r in ours['runs'])))
+                   % (case, fmt_int(ref['size']),
+                      ', '.join(fmt_int(r['size']) for r in ours['runs'])))
             print('!' * 72)
             print('!!! ' + msg)
             print('!' * 72)
@@ -382,8 +315,8 @@ def parent(args):
         for key in ('sized', 'seen'):
             if ref.get(key) != ours.get(key):
                 print('note: case %s: %s differs: reference %s, ours %s' % (
-                    case, key, _fmt_int(ref.get(key)),
-                    _fmt_int(ours.get(key))))
+                    case, key, fmt_int(ref.get(key)),
+                    fmt_int(ours.get(key))))
 
     # ---- table ----
     headers = ['case', 'objects', 'size (bytes)', 'same', 'ref time',
@@ -411,15 +344,15 @@ def parent(args):
             'PASS' if obpo <= TARGET_BYTES_PER_OBJ else 'MISS')
         rows.append([
             case + (' (1st)' if case == 'c' else ''),
-            _fmt_int(any_res['sized']) if any_res else '-',
-            _fmt_int(any_res['size']) if any_res else '-', same,
-            _fmt_time(rt), _fmt_time(ot),
+            fmt_int(any_res['sized']) if any_res else '-',
+            fmt_int(any_res['size']) if any_res else '-', same,
+            fmt_time(rt), fmt_time(ot),
             '-' if ratio is None else '%.1fx' % ratio,
             '-' if obpo is None else '%.1f' % obpo,
             '-' if rbpo is None else '%.1f' % rbpo,
             speed, mem])
     print('')
-    _print_table(headers, rows)
+    print_table(headers, rows)
     print('')
     print('objects = Asizer.sized (distinct objects visited), size = '
           'reference result; same = ours == reference;')
@@ -440,13 +373,13 @@ def parent(args):
                 continue
             print('  %s %-4s  build %s; times %s; first %s, median %s; '
                   'sized %s, seen %s; peak extra %s B (first call %s B); %s'
-                  % (case, impl, _fmt_time(res['build_s']),
-                     '/'.join(_fmt_time(r['time_s']) for r in res['runs']),
-                     _fmt_time(res['first_time_s']),
-                     _fmt_time(res['median_time_s']),
-                     _fmt_int(res['sized']), _fmt_int(res['seen']),
-                     _fmt_int(res['peak_extra_bytes']),
-                     _fmt_int(res['first_peak_extra_bytes']),
+                  % (case, impl, fmt_time(res['build_s']),
+                     '/'.join(fmt_time(r['time_s']) for r in res['runs']),
+                     fmt_time(res['first_time_s']),
+                     fmt_time(res['median_time_s']),
+                     fmt_int(res['sized']), fmt_int(res['seen']),
+                     fmt_int(res['peak_extra_bytes']),
+                     fmt_int(res['first_peak_extra_bytes']),
                      res['module_file']))
     methods = sorted({r['peak_method'] for c in results.values()
                       for r in c.values() if r})

@@ -27,10 +27,11 @@ enforced.
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import child_env, reference_dir, run_json  # noqa: E402
 
 TARGET_SPEEDUP = 20.0     # at least 20x faster than Pympler 1.1
 TARGET_FLOOR_RATIO = 5.0  # within 5x of gc.get_objects()
@@ -101,19 +102,12 @@ def child(case, n, repeat):
 
 def run_child(impl, case, n, repeat, timeout):
     here = os.path.abspath(__file__)
-    if impl == 'ref':
-        path = os.environ.get('PYMPLER_REFERENCE') or os.path.join(
-            os.path.dirname(os.path.dirname(here)), '.deps', 'pympler-1.1')
-    else:
-        path = os.environ.get('PYTHONPATH', 'build/python')
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(path.split(os.pathsep)[0]))
-    t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, '-P', here, '--child', case, str(n), str(repeat)],
-                       env=env, capture_output=True, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise RuntimeError('%s %s failed:\n%s' % (impl, case, p.stderr[-2000:]))
-    res = json.loads(p.stdout.strip().splitlines()[-1])
-    res['wall'] = time.perf_counter() - t0
+    path = reference_dir() if impl == 'ref' else os.environ.get('PYTHONPATH', 'build/python')
+    env = child_env(os.path.abspath(path.split(os.pathsep)[0]))
+    res, err = run_json([sys.executable, '-P', here, '--child', case, str(n), str(repeat)],
+                        env, timeout, None)
+    if err:
+        raise RuntimeError('%s %s failed: %s' % (impl, case, err))
     return res
 
 
@@ -137,7 +131,7 @@ def main(argv):
         try:
             ours = run_child('ours', case, n, 5, 600)
             ref = run_child('ref', case, n, 1, 1800)
-        except (RuntimeError, subprocess.TimeoutExpired) as e:
+        except RuntimeError as e:
             print('%s: FAILED: %s' % (case, e))
             failed = True
             continue

@@ -30,10 +30,13 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import (child_env, fmt_int, fmt_time, print_table,  # noqa: E402
+                    reference_dir, run_json)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -362,20 +365,9 @@ def child(case, n, impl, expect_dir, workdir, kind):
 # parent side
 # --------------------------------------------------------------------------
 
-def _reference_dir():
-    env = os.environ.get('PYMPLER_REFERENCE')
-    if env:
-        return env
-    default = os.path.join(REPO, '.deps', 'pympler-1.1')
-    if os.path.isdir(default):
-        return default
-    return '/opt/refpympler'
-
 
 def run_child(case, n, impl, pypath, timeout, workdir, kind=None):
-    env = dict(os.environ)
-    env['PYTHONPATH'] = pypath
-    env.pop('PYTHONSTARTUP', None)
+    env = child_env(pypath)
     cmd = [sys.executable]
     if sys.version_info >= (3, 11):
         cmd.append('-P')  # no script/current directory on sys.path
@@ -383,58 +375,7 @@ def run_child(case, n, impl, pypath, timeout, workdir, kind=None):
             '--impl', impl, '--expect-dir', pypath, '--workdir', workdir]
     if kind:
         cmd += ['--kind', kind]
-    t0 = time.perf_counter()
-    try:
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, universal_newlines=True,
-                           timeout=timeout, cwd=workdir)
-    except subprocess.TimeoutExpired:
-        return None, 'timed out after %ss' % timeout
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        lines = p.stderr.strip().splitlines()
-        if p.returncode < 0:
-            try:
-                import signal
-                sig = signal.Signals(-p.returncode).name
-            except (ValueError, AttributeError):
-                sig = 'signal %d' % -p.returncode
-            why = 'killed by %s' % sig
-        else:
-            why = 'exit status %d' % p.returncode
-        if lines:
-            why += ': ' + lines[-1].strip()[:200]
-        return None, '%s\n%s' % (why, '\n'.join(lines[-15:]))
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith('{')]
-    if not lines:
-        return None, 'no JSON result on stdout:\n%s\n%s' % (
-            p.stdout[-2000:], p.stderr[-2000:])
-    try:
-        res = json.loads(lines[-1])
-    except ValueError as e:
-        return None, 'bad JSON (%s): %r' % (e, lines[-1][:500])
-    res['wall_s'] = wall
-    if p.stderr.strip():
-        res['stderr'] = p.stderr.strip()[-2000:]
-    return res, None
-
-
-def _fmt_time(s):
-    if s is None:
-        return '-'
-    if s >= 1:
-        return '%.2f s' % s
-    if s >= 1e-3:
-        return '%.1f ms' % (s * 1e3)
-    return '%.0f us' % (s * 1e6)
-
-
-def _fmt_int(v):
-    if v is None:
-        return '-'
-    if isinstance(v, int) and not isinstance(v, bool):
-        return '{:,}'.format(v)
-    return str(v)
+    return run_json(cmd, env, timeout, workdir)
 
 
 def _ratio(a, b):
@@ -443,18 +384,6 @@ def _ratio(a, b):
 
 def _fmt_ratio(r):
     return '-' if r is None else '%.1fx' % r
-
-
-def _print_table(headers, rows):
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows))
-              for i, h in enumerate(headers)]
-    line = '  '.join(str(h).rjust(w) if i else str(h).ljust(w)
-                     for i, (h, w) in enumerate(zip(headers, widths)))
-    print(line)
-    print('-' * len(line))
-    for r in rows:
-        print('  '.join(str(c).rjust(w) if i else str(c).ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths))))
 
 
 def _first_diff(a_path, b_path):
@@ -491,7 +420,7 @@ def _render_cell(r):
         return '-', '-', '-'
     if not r.get('available'):
         return 'not available', '-', '-'
-    return (_fmt_time(r['time_s']), _fmt_int(r.get('bytes')),
+    return (fmt_time(r['time_s']), fmt_int(r.get('bytes')),
             'yes' if r.get('valid') else 'NO!')
 
 
@@ -514,7 +443,7 @@ def parent(args):
             file=sys.stderr)
         return 2
 
-    ref_dir = os.path.abspath(_reference_dir())
+    ref_dir = os.path.abspath(reference_dir())
     if args.ours_path is not None:
         ours_path = args.ours_path
     else:
@@ -573,7 +502,7 @@ def _run_all(args, cases, ref_dir, ours_path, workdir):
         for impl, kind, n in jobs:
             key = impl if kind is None else '%s/%s/%d' % (impl, kind, n)
             print('  running case %s (%s, n=%s%s) with %s ...' % (
-                case, desc, _fmt_int(n), ', ' + kind if kind else '', impl),
+                case, desc, fmt_int(n), ', ' + kind if kind else '', impl),
                 end='')
             sys.stdout.flush()
             timeout = args.timeout
@@ -610,16 +539,16 @@ def _run_all(args, cases, ref_dir, ours_path, workdir):
                 continue
             times = []
             for r in res.get('runs', []):
-                times.append('/'.join('%s %s' % (k[:-2], _fmt_time(v))
+                times.append('/'.join('%s %s' % (k[:-2], fmt_time(v))
                                       for k, v in r.items()))
             if not times:  # g4/g5: one call each
                 parts = []
                 if 'gg_s' in res:
-                    parts.append('GarbageGraph %s' % _fmt_time(res['gg_s']))
+                    parts.append('GarbageGraph %s' % fmt_time(res['gg_s']))
                 for what in ('svg', 'png'):
                     r = res.get(what)
                     if r:
-                        parts.append('%s %s' % (what, _fmt_time(
+                        parts.append('%s %s' % (what, fmt_time(
                             r['time_s']) if r.get('available')
                             else 'not available'))
                 times = [', '.join(parts)] if parts else []
@@ -660,29 +589,29 @@ def _report_g1(rep, res, args):
     ref, ours = res.get('ref'), res.get('ours')
     ncycles = _scaled(CASES['g1'][0], args.quick)
     print('case g1: %s cycles of 3 Foo instances, GarbageGraph(reduce=True) '
-          '+ split_and_sort()' % _fmt_int(ncycles))
+          '+ split_and_sort()' % fmt_int(ncycles))
     _check_garbage(rep, 'g1', ours, ncycles, 'ours')
     _check_garbage(rep, 'g1', ref, ncycles, 'ref')
     if ref and ours:
         for k in ('count', 'num_in_cycles', 'total_size'):
             if ref[k] != ours[k]:
                 rep.fail('MISMATCH g1 %s: reference %s, ours %s'
-                         % (k, _fmt_int(ref[k]), _fmt_int(ours[k])))
+                         % (k, fmt_int(ref[k]), fmt_int(ours[k])))
         if ref['subgraphs'] != ours['subgraphs']:
             rep.note('g1: the reference split gives %s subgraphs, ours %s '
                      '(the reference split is a greedy pass; not a failure)'
-                     % (_fmt_int(ref['subgraphs']),
-                        _fmt_int(ours['subgraphs'])))
+                     % (fmt_int(ref['subgraphs']),
+                        fmt_int(ours['subgraphs'])))
     ratio = _ratio(ref and ref['total_s'], ours and ours['total_s'])
     rows = []
     for name, r in (('ref', ref), ('ours', ours)):
         rows.append([name] + (['FAILED'] + ['-'] * 7 if not r else [
-            _fmt_int(r['count']), _fmt_int(r['num_in_cycles']),
-            _fmt_int(r['subgraphs']), _fmt_int(r['total_size']),
-            _fmt_time(r['gg_s']), _fmt_time(r['split_s']),
-            _fmt_time(r['total_s'])]))
+            fmt_int(r['count']), fmt_int(r['num_in_cycles']),
+            fmt_int(r['subgraphs']), fmt_int(r['total_size']),
+            fmt_time(r['gg_s']), fmt_time(r['split_s']),
+            fmt_time(r['total_s'])]))
     print('')
-    _print_table(['impl', 'objects', 'in cycles', 'subgraphs', 'total_size',
+    print_table(['impl', 'objects', 'in cycles', 'subgraphs', 'total_size',
                   'GarbageGraph', 'split_and_sort', 'both'], rows)
     print('')
     print('speedup (reference / ours, GarbageGraph + split_and_sort): %s; '
@@ -701,41 +630,41 @@ def _check_garbage(rep, case, r, ncycles, impl):
     for k in ('count', 'num_in_cycles', 'sub_sum'):
         if r[k] != expect:
             rep.fail('MISMATCH %s %s: %s is %s, expected %s' % (
-                case, impl, k, _fmt_int(r[k]), _fmt_int(expect)))
+                case, impl, k, fmt_int(r[k]), fmt_int(expect)))
     if r['sub_total_size_sum'] != r['total_size']:
         rep.fail('MISMATCH %s %s: subgraph total_sizes add up to %s, '
                  'total_size is %s' % (case, impl,
-                                       _fmt_int(r['sub_total_size_sum']),
-                                       _fmt_int(r['total_size'])))
+                                       fmt_int(r['sub_total_size_sum']),
+                                       fmt_int(r['total_size'])))
     if not r['sorted_desc'] or not r['indices_ok']:
         rep.fail('%s %s: split_and_sort result not sorted by size or '
                  'indices not 0..n-1' % (case, impl))
     if impl == 'ours' and (r['subgraphs'] != ncycles or r['sub_min'] != 3
                            or r['sub_max'] != 3):
         rep.fail('MISMATCH %s ours: %s subgraphs of %s..%s objects, expected '
-                 '%s of 3' % (case, _fmt_int(r['subgraphs']), r['sub_min'],
-                              r['sub_max'], _fmt_int(ncycles)))
+                 '%s of 3' % (case, fmt_int(r['subgraphs']), r['sub_min'],
+                              r['sub_max'], fmt_int(ncycles)))
 
 
 def _report_g2(rep, res, args):
     ours = res.get('ours')
     ncycles = _scaled(CASES['g2'][0], args.quick)
     print('case g2: %s cycles of 3 Foo instances, ours only' %
-          _fmt_int(ncycles))
+          fmt_int(ncycles))
     _check_garbage(rep, 'g2', ours, ncycles, 'ours')
     if not ours:
-        _print_table(['impl', 'result'], [['ours', 'FAILED']])
+        print_table(['impl', 'result'], [['ours', 'FAILED']])
         return
     print('')
     ok = ours['total_s'] < TARGET_G2_TOTAL_S
-    _print_table(['impl', 'objects', 'in cycles', 'subgraphs', 'total_size',
+    print_table(['impl', 'objects', 'in cycles', 'subgraphs', 'total_size',
                   'GarbageGraph', 'split_and_sort', 'both',
                   'target < %g s' % TARGET_G2_TOTAL_S],
-                 [['ours', _fmt_int(ours['count']),
-                   _fmt_int(ours['num_in_cycles']),
-                   _fmt_int(ours['subgraphs']), _fmt_int(ours['total_size']),
-                   _fmt_time(ours['gg_s']), _fmt_time(ours['split_s']),
-                   _fmt_time(ours['total_s']), 'PASS' if ok else 'MISS']])
+                 [['ours', fmt_int(ours['count']),
+                   fmt_int(ours['num_in_cycles']),
+                   fmt_int(ours['subgraphs']), fmt_int(ours['total_size']),
+                   fmt_time(ours['gg_s']), fmt_time(ours['split_s']),
+                   fmt_time(ours['total_s']), 'PASS' if ok else 'MISS']])
     print('(median of %d runs, each on fresh garbage)' % ours['repeats'])
 
 
@@ -743,7 +672,7 @@ def _report_g3(rep, res, args):
     ref, ours = res.get('ref'), res.get('ours')
     n = _scaled(CASES['g3'][0], args.quick)
     print('case g3: ReferenceGraph of %s objects (%s GNode instances + their '
-          '__dict__s), write_graph' % (_fmt_int(n), _fmt_int(n // 2)))
+          '__dict__s), write_graph' % (fmt_int(n), fmt_int(n // 2)))
     same = '-'
     dot_equal = '-'
     for name, r in (('ref', ref), ('ours', ours)):
@@ -755,7 +684,7 @@ def _report_g3(rep, res, args):
                if ref[k] != ours[k]]
         for k in bad:
             rep.fail('MISMATCH g3 %s: reference %s, ours %s' % (
-                k, _fmt_int(ref[k]), _fmt_int(ours[k])))
+                k, fmt_int(ref[k]), fmt_int(ours[k])))
         same = 'NO!' if bad else 'yes'
         diff = _first_diff(ref['dot_norm'], ours['dot_norm'])
         dot_equal = 'yes' if diff is None else 'no'
@@ -764,11 +693,11 @@ def _report_g3(rep, res, args):
     rows = []
     for name, r in (('ref', ref), ('ours', ours)):
         rows.append([name] + (['FAILED'] + ['-'] * 5 if not r else [
-            _fmt_int(r['count']), _fmt_int(r['edges']),
-            _fmt_int(r['total_size']), _fmt_int(r['dot_bytes']),
-            _fmt_time(r['build_s']), _fmt_time(r['write_s'])]))
+            fmt_int(r['count']), fmt_int(r['edges']),
+            fmt_int(r['total_size']), fmt_int(r['dot_bytes']),
+            fmt_time(r['build_s']), fmt_time(r['write_s'])]))
     print('')
-    _print_table(['impl', 'objects', 'edges', 'total_size', 'DOT bytes',
+    print_table(['impl', 'objects', 'edges', 'total_size', 'DOT bytes',
                   'build', 'write_graph'], rows)
     print('')
     print('same count/edges/total_size: %s; DOT equal (normalised ids, '
@@ -785,9 +714,9 @@ def _report_g4(rep, res, args):
     ours = res.get('ours')
     n = _scaled(CASES['g4'][0], args.quick)
     print('case g4: render a %s-node graph (g3 construction), ours only'
-          % _fmt_int(n))
+          % fmt_int(n))
     if not ours:
-        _print_table(['impl', 'result'], [['ours', 'FAILED']])
+        print_table(['impl', 'result'], [['ours', 'FAILED']])
         return
     _check_render(rep, 'g4 render_bytes(svg)', ours.get('svg'))
     _check_render(rep, 'g4 render(png)', ours.get('png'))
@@ -795,10 +724,10 @@ def _report_g4(rep, res, args):
     for what, key in (("render_bytes('svg')", 'svg'),
                       ("render(path, format='png')", 'png')):
         t, b, v = _render_cell(ours.get(key))
-        rows.append([what, _fmt_int(ours['count']), _fmt_int(ours['edges']),
+        rows.append([what, fmt_int(ours['count']), fmt_int(ours['edges']),
                      t, b, v])
     print('')
-    _print_table(['call', 'nodes', 'edges', 'time', 'bytes', 'valid'], rows)
+    print_table(['call', 'nodes', 'edges', 'time', 'bytes', 'valid'], rows)
     for k, v in sorted((ours.get('notes') or {}).items()):
         print('%s: %s' % (k, v))
 
@@ -817,7 +746,7 @@ def _report_g5(rep, res, args):
             n = _scaled(size, args.quick)
             key = 'ours/%s/%d' % (kind, n)
             r = res.get(key)
-            label = '%s %s' % (kind, _fmt_int(n))
+            label = '%s %s' % (kind, fmt_int(n))
             if not r:
                 rows.append([label, 'FAILED'] + ['-'] * 6)
                 continue
@@ -831,12 +760,12 @@ def _report_g5(rep, res, args):
             target = '-'
             if svg and svg.get('available'):
                 target = 'PASS' if svg['time_s'] < TARGET_RENDER_S else 'MISS'
-            rows.append([label, _fmt_int(r['count']), _fmt_int(r['edges']),
-                         _fmt_time(r['gg_s']), t, b, v, target])
+            rows.append([label, fmt_int(r['count']), fmt_int(r['edges']),
+                         fmt_time(r['gg_s']), t, b, v, target])
             for k, val in sorted((r.get('notes') or {}).items()):
                 notes.append('%s: %s = %s' % (label, k, val))
     print('')
-    _print_table(['graph', 'nodes', 'edges', 'GarbageGraph', 'render svg',
+    print_table(['graph', 'nodes', 'edges', 'GarbageGraph', 'render svg',
                   'bytes', 'valid', 'target'], rows)
     for ln in notes:
         print(ln)
