@@ -16,7 +16,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from pympler import muppy, summary, tracker
-from reference_paths import our_path, reference_dir
+from reference_paths import our_path
 
 
 class Marker:
@@ -110,8 +110,8 @@ def test_remove_dups_false_keeps_pymplers_per_referrer_lists():
     shared = 'shared-%d' % 12345
     holders = [[shared] for _ in range(5)]
     objs = muppy.get_objects(remove_dups=False)
-    assert sum(1 for o in objs if o is shared) >= 5
-    assert holders
+    # listed once per list that refers to it (and once per other referrer)
+    assert sum(1 for o in objs if o is shared) >= len(holders) == 5
 
 
 def test_include_frames_appends_the_callers_callers():
@@ -144,7 +144,8 @@ def test_get_referents_levels_and_cycles():
     a = [1]
     b = [a, 'x']
     a.append(b)  # a cycle: Pympler's get_referents never ends on it
-    assert muppy.get_referents(b) == ['x', a] or _ids(muppy.get_referents(b)) == {id('x'), id(a)}
+    # level 1 is gc.get_referents, deduplicated: a list reports its items last first
+    assert [id(o) for o in muppy.get_referents(b)] == [id(b[1]), id(a)]
     two = muppy.get_referents(b, level=2)
     assert _ids(two) == {id(a), id('x'), id(1), id(b)}
     assert muppy.get_referents(b, level=0) == muppy.get_referents(b, level=1)
@@ -379,7 +380,6 @@ def test_tracker_doc_example_runs_in_a_fresh_process():
     assert p.returncode == 0, p.stderr
     header = ['  types |   # objects |   total size', '======= | =========== | ============']
     assert p.stdout.splitlines() == header + header + ['done']
-    assert reference_dir()
 
 
 def test_summarize_survives_a_representation_that_rebinds_the_dict():
