@@ -69,14 +69,19 @@ static PyObject *get_objects(PyObject *m, PyObject *args, PyObject *kw)
 
 /* ---- sizes ------------------------------------------------------------------ */
 
-static PyObject *seq_of(PyObject *objects, const char *fname)
+/* objects as a list or tuple: itself when it is one (no copy of a census of
+ * millions), else a new list; `copy`: always a new list (a snapshot that
+ * Python code run meanwhile cannot change). */
+static PyObject *seq_of(PyObject *objects, const char *fname, int copy)
 {
     if (PyUnicode_Check(objects) || PyBytes_Check(objects)) {
         PyErr_Format(PyExc_TypeError, "%s() needs a list of objects, not %.100s", fname,
                      Py_TYPE(objects)->tp_name);
         return NULL;
     }
-    PyObject *seq = PySequence_List(objects);
+    PyObject *seq = copy || !(PyList_Check(objects) || PyTuple_Check(objects))
+                        ? PySequence_List(objects)
+                        : Py_NewRef(objects);
     if (!seq && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Clear();
         PyErr_Format(PyExc_TypeError, "%s() needs a list of objects, not %.100s", fname,
@@ -92,12 +97,15 @@ static PyObject *get_size(PyObject *m, PyObject *args, PyObject *kw)
     (void)m;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O:get_size", kwlist, &objects))
         return NULL;
-    PyObject *seq = seq_of(objects, "get_size");
+    PyObject *seq = seq_of(objects, "get_size", 0);
     if (!seq)
         return NULL;
     __int128 total = 0;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(seq); i++) {
-        Py_ssize_t size = pym_sizeof_or_basic(PyList_GET_ITEM(seq, i));
+    /* The length is read afresh: a __sizeof__ may change the list. */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *o = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
+        Py_ssize_t size = pym_sizeof_or_basic(o);
+        Py_DECREF(o);
         if (size < 0) {
             Py_DECREF(seq);
             return NULL;
@@ -127,7 +135,7 @@ static PyObject *sort_(PyObject *m, PyObject *args, PyObject *kw)
     (void)m;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O:sort", kwlist, &objects))
         return NULL;
-    PyObject *seq = seq_of(objects, "sort");
+    PyObject *seq = seq_of(objects, "sort", 1);
     if (!seq)
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(seq);
@@ -182,26 +190,22 @@ static PyObject *filter_(PyObject *m, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_ValueError, "minimum must be smaller than maximum");
         return NULL;
     }
-    PyObject *seq = seq_of(objects, "filter");
+    PyObject *seq = seq_of(objects, "filter", 0);
     if (!seq || !(res = PyList_New(0)))
         goto fail;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(seq); i++) {
-        PyObject *o = PyList_GET_ITEM(seq, i);
-        if (type != Py_None) {
-            int ok = PyObject_IsInstance(o, type);
-            if (ok < 0)
-                goto fail;
-            if (!ok)
-                continue;
-        }
-        if (lo > -1 || hi > -1) {
+    /* The length is read afresh: isinstance or a __sizeof__ may run Python
+     * code that changes the list. */
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *o = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
+        int keep = type == Py_None ? 1 : PyObject_IsInstance(o, type);
+        if (keep > 0 && (lo > -1 || hi > -1)) {
             Py_ssize_t s = pym_sizeof_or_basic(o);
-            if (s < 0)
-                goto fail;
-            if ((lo > -1 && !(s > lo)) || (hi > -1 && !(s < hi)))
-                continue;
+            keep = s < 0 ? -1 : !((lo > -1 && !(s > lo)) || (hi > -1 && !(s < hi)));
         }
-        if (PyList_Append(res, o) < 0)
+        if (keep > 0 && PyList_Append(res, o) < 0)
+            keep = -1;
+        Py_DECREF(o);
+        if (keep < 0)
             goto fail;
     }
     Py_DECREF(seq);

@@ -413,3 +413,21 @@ def test_summarize_survives_a_sizeof_that_mutates_the_list():
     rows = summary.summarize(objs)
     assert rows[0][0].endswith('<locals>.Mutator') and rows[0][1:] == [1, 100 + sys.getsizeof(Marker()) - Marker().__sizeof__()]
     assert objs == []
+
+
+def test_get_size_and_filter_survive_a_sizeof_that_mutates_the_list():
+    # get_size and filter read the caller's list in place (no copy of a
+    # census of millions): a __sizeof__ emptying it ends the loop early.
+    objs = []
+
+    class Mutator:
+        def __sizeof__(self):
+            objs.clear()
+            return 100
+
+    expected = 100 + sys.getsizeof(Marker()) - Marker().__sizeof__()
+    objs.extend([Mutator(), 'a', 'b'])
+    assert muppy.get_size(objs) == expected
+    m = Mutator()
+    objs.extend([m, 'a', 'b'])
+    assert muppy.filter(objs, min=10) == [m]
