@@ -74,6 +74,10 @@ PyObject *pym_objvec_to_list(pym_objvec *v)
     Py_SET_SIZE(l, v->n);
     l->allocated = v->cap;
     v->items = NULL;
+    /* A young collection would walk every item of a big fresh list (it
+     * outlives a few, as the caller summarizes or keeps it): start it old. */
+    if (v->n > 100000)
+        pym_gc_make_old(list);
     v->n = v->cap = 0;
     return list;
 }

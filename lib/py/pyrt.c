@@ -169,6 +169,23 @@ int pym_module_add(PyObject *m, const char *as, const char *module, const char *
     return r;
 }
 
+void pym_gc_make_old(PyObject *op)
+{
+    if (!_PyObject_IS_GC(op) || !_PyObject_GC_IS_TRACKED(op))
+        return;
+    struct _gc_runtime_state *gcstate = &_PyInterpreterState_GET()->gc;
+    PyGC_Head *g = _Py_AS_GC(op);
+    PyGC_Head *prev = _PyGCHead_PREV(g), *next = _PyGCHead_NEXT(g);
+    _PyGCHead_SET_NEXT(prev, next); /* unlink */
+    _PyGCHead_SET_PREV(next, prev);
+    PyGC_Head *head = &gcstate->generations[NUM_GENERATIONS - 1].head;
+    PyGC_Head *last = _PyGCHead_PREV(head); /* append */
+    _PyGCHead_SET_NEXT(last, g);
+    _PyGCHead_SET_PREV(g, last);
+    _PyGCHead_SET_NEXT(g, head);
+    _PyGCHead_SET_PREV(head, g);
+}
+
 int pym_rt_init(void)
 {
     if (rt_ready)

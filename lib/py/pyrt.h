@@ -64,6 +64,13 @@ PyObject *pym_module_attr(const char *module, const char *name);
  * -1 with an exception. */
 int pym_module_add(PyObject *m, const char *as, const char *module, const char *name);
 
+/* Move a tracked object to the collector's oldest generation (nothing when
+ * untracked).  For a container made of millions of existing objects (a
+ * census list): in the youngest generation, every young collection would
+ * walk all its items until it survived two of them.  Not during a
+ * collection (the engine runs none). */
+void pym_gc_make_old(PyObject *op);
+
 /* Create the tables above; idempotent.  Returns 0, or -1 with an exception. */
 int pym_rt_init(void);
 

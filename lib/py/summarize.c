@@ -647,15 +647,10 @@ PyObject *pym_summarize(PyObject *objects, PyObject *reps)
     /* Held: a representation or __sizeof__ may rebind or empty it. */
     summ s = {.reps = Py_XNewRef(reps)};
     PyObject *result = NULL, *it = NULL;
-    /* No automatic collection while we count: the rows we allocate would
-     * start one, and a young collection walks every item of a fresh census
-     * list (millions of objects) -- most of the time of a summary.  The
-     * caller usually drops that list right after, so deferred is avoided. */
     if (slots_grow(&s) < 0) {
         Py_XDECREF(s.reps);
         return PyErr_NoMemory();
     }
-    int gc_was_enabled = PyGC_Disable();
     if (!(s.rows_by_key = PyDict_New()))
         goto done;
     if (PyList_CheckExact(objects) || PyTuple_CheckExact(objects)) {
@@ -709,8 +704,6 @@ done:
     free(s.sizes);
     Py_XDECREF(s.rows_by_key);
     Py_XDECREF(s.reps);
-    if (gc_was_enabled)
-        PyGC_Enable();
     return result;
 }
 

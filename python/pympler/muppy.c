@@ -347,9 +347,6 @@ static PyObject *census_summary(void)
 {
     pym_census_opts opts = {.collect = 1, .remove_dups = 1};
     pym_objvec v = {0};
-    /* No automatic collection while the census list lives: a young
-     * collection would walk its millions of items (see summarize.c). */
-    int gc_was_enabled = PyGC_Disable();
     PyObject *s = NULL;
     if (pym_census_take(&opts, &v) < 0)
         pym_objvec_clear(&v);
@@ -360,8 +357,6 @@ static PyObject *census_summary(void)
             Py_DECREF(objs);
         }
     }
-    if (gc_was_enabled)
-        PyGC_Enable();
     return s;
 }
 

@@ -118,16 +118,8 @@ static PyObject *create_summary(PyObject *self, int collect)
         Py_CLEAR(v);
         opts.exclude = ex;
     }
-    {
-        /* No automatic collection while the census list lives: a young
-         * collection would walk its millions of items (see summarize.c). */
-        int gc_was_enabled = PyGC_Disable();
-        if ((objs = census_list(&opts)))
-            res = pym_summary_call("summarize", objs, NULL);
-        Py_CLEAR(objs);
-        if (gc_was_enabled)
-            PyGC_Enable();
-    }
+    if ((objs = census_list(&opts)))
+        res = pym_summary_call("summarize", objs, NULL);
 done:
     Py_XDECREF(v);
     Py_XDECREF(objs);

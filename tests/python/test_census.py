@@ -431,3 +431,14 @@ def test_get_size_and_filter_survive_a_sizeof_that_mutates_the_list():
     m = Mutator()
     objs.extend([m, 'a', 'b'])
     assert muppy.filter(objs, min=10) == [m]
+
+
+def test_a_big_census_list_starts_in_the_oldest_generation():
+    # Young collections must not walk millions of items while the caller
+    # works with the census (summarize, keep it for a diff...).
+    filler = [(i, str(i)) for i in range(150000)]
+    objs = muppy.get_objects()
+    assert len(objs) > 100000
+    assert any(o is objs for o in gc.get_objects(generation=2))
+    assert not any(o is objs for o in gc.get_objects(generation=0))
+    assert filler[-1][0] == 149999
