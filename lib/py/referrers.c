@@ -7,10 +7,15 @@
  *   - a target's referrers are appended in scan order, each scanned object at
  *     most once per target (gc.get_referrers() stops at the first hit);
  *   - r->edges, when built, is sorted by (dst, src) without duplicates, and
- *     src indexes r->all, which stays referenced while the table lives.
+ *     src indexes r->all, whose references the table owns.
+ *
+ * Scans walk the collector's lists in place (pym_gc_foreach, the order of
+ * gc.get_objects() and so of gc.get_referrers()); a visit only reads, pushes
+ * to C arrays and increfs, so nothing is freed or untracked under the walk.
  */
 #include "referrers.h"
 #include "ptrindex.h"
+#include "pyrt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +38,8 @@ struct pym_referrers {
     pym_ptrindex *where; /* object address -> entry index */
     rr_edge *edges;      /* reverse index, NULL until built */
     size_t nedges, edgecap;
-    PyObject *all;       /* the gc.get_objects() list behind edges */
+    PyObject **all;      /* owned: the tracked objects edges' src index */
+    size_t nall, allcap;
     pym_referrers_stats stats;
 };
 
@@ -65,7 +71,9 @@ void pym_referrers_free(pym_referrers **rp)
     }
     free(r->e);
     free(r->edges);
-    Py_XDECREF(r->all);
+    for (size_t i = 0; i < r->nall; i++)
+        Py_DECREF(r->all[i]);
+    free(r->all);
     pym_ptrindex_free(&r->where);
     free(r);
     *rp = NULL;
@@ -131,26 +139,10 @@ void pym_referrers_get_stats(const pym_referrers *r, pym_referrers_stats *out)
  * Scans
  * ====================================================================== */
 
-/* A new list of the gc-tracked objects, gc.get_objects() (the order
- * gc.get_referrers() reports); NULL with an exception. */
-static PyObject *gc_objects(void)
-{
-    PyObject *gc = PyImport_ImportModule("gc");
-    if (!gc)
-        return NULL;
-    PyObject *all = PyObject_CallMethod(gc, "get_objects", NULL);
-    Py_DECREF(gc);
-    if (all && !PyList_CheckExact(all)) {
-        Py_DECREF(all);
-        PyErr_SetString(PyExc_TypeError, "gc.get_objects() did not return a list");
-        return NULL;
-    }
-    return all;
-}
-
 typedef struct {
     pym_referrers *r;
     pym_ptrindex *targets; /* address -> entry index, this level only */
+    PyObject *exclude;     /* never a referrer */
     PyObject *cur;         /* the object being traversed */
     size_t cur_index;
     int oom;
@@ -169,6 +161,18 @@ static int visit_level(PyObject *p, void *arg)
     return 0;
 }
 
+/* pym_gc_foreach callback of a level scan: one tracked object. */
+static int scan_one(PyObject *op, void *arg)
+{
+    scan_ctx *c = arg;
+    traverseproc trav = Py_TYPE(op)->tp_traverse;
+    if (op != c->exclude && trav) {
+        c->cur = op;
+        trav(op, visit_level, c);
+    }
+    return c->oom;
+}
+
 /* One scan: the referrers of the entries frontier[0..n). */
 static int scan_level(pym_referrers *r, const size_t *frontier, size_t n, PyObject *exclude)
 {
@@ -184,21 +188,8 @@ static int scan_level(pym_referrers *r, const size_t *frontier, size_t n, PyObje
             PyErr_NoMemory();
             return -1;
         }
-    PyObject *all = gc_objects();
-    if (!all) {
-        pym_ptrindex_free(&c.targets);
-        return -1;
-    }
-    Py_ssize_t size = PyList_GET_SIZE(all);
-    for (Py_ssize_t i = 0; i < size && !c.oom; i++) {
-        PyObject *op = PyList_GET_ITEM(all, i);
-        traverseproc trav = Py_TYPE(op)->tp_traverse;
-        if (op == exclude || !trav)
-            continue;
-        c.cur = op;
-        trav(op, visit_level, &c);
-    }
-    Py_DECREF(all);
+    c.exclude = exclude;
+    pym_gc_foreach(scan_one, &c);
     pym_ptrindex_free(&c.targets);
     r->stats.level_scans++;
     if (c.oom) {
@@ -238,25 +229,43 @@ static int edge_cmp(const void *a, const void *b)
     return (x->src > y->src) - (x->src < y->src);
 }
 
+/* pym_gc_foreach callback of the index scan: keep op (edges name it by its
+ * position in r->all) and record its edges. */
+static int index_one(PyObject *op, void *arg)
+{
+    scan_ctx *c = arg;
+    pym_referrers *r = c->r;
+    traverseproc trav = Py_TYPE(op)->tp_traverse;
+    if (op == c->exclude || !trav)
+        return 0;
+    if (r->nall == r->allcap) {
+        size_t cap = r->allcap ? 2 * r->allcap : 1 << 12;
+        PyObject **all = realloc(r->all, cap * sizeof(*all));
+        if (!all) {
+            c->oom = 1;
+            return 1;
+        }
+        r->all = all;
+        r->allcap = cap;
+    }
+    r->all[r->nall] = Py_NewRef(op);
+    c->cur_index = r->nall++;
+    trav(op, visit_index, c);
+    return c->oom;
+}
+
 /* One scan: every edge from a tracked object to a tracked object. */
 static int build_index(pym_referrers *r, PyObject *exclude)
 {
-    scan_ctx c = {.r = r};
-    PyObject *all = gc_objects();
-    if (!all)
-        return -1;
-    Py_ssize_t size = PyList_GET_SIZE(all);
-    for (Py_ssize_t i = 0; i < size && !c.oom; i++) {
-        PyObject *op = PyList_GET_ITEM(all, i);
-        traverseproc trav = Py_TYPE(op)->tp_traverse;
-        if (op == exclude || !trav)
-            continue;
-        c.cur_index = (size_t)i;
-        trav(op, visit_index, &c);
-    }
+    scan_ctx c = {.r = r, .exclude = exclude};
+    pym_gc_foreach(index_one, &c);
     r->stats.index_builds++;
     if (c.oom) {
-        Py_DECREF(all);
+        for (size_t i = 0; i < r->nall; i++)
+            Py_DECREF(r->all[i]);
+        free(r->all);
+        r->all = NULL;
+        r->nall = r->allcap = 0;
         free(r->edges);
         r->edges = NULL;
         r->nedges = r->edgecap = 0;
@@ -269,7 +278,6 @@ static int build_index(pym_referrers *r, PyObject *exclude)
         if (!w || r->edges[i].dst != r->edges[w - 1].dst || r->edges[i].src != r->edges[w - 1].src)
             r->edges[w++] = r->edges[i];
     r->nedges = w;
-    r->all = all;
     if (!r->edges) /* no edge at all: mark the index as built */
         r->edges = malloc(sizeof(*r->edges));
     if (!r->edges) {
@@ -294,7 +302,7 @@ static int index_level(pym_referrers *r, const size_t *frontier, size_t n)
                 hi = mid;
         }
         for (; lo < r->nedges && r->edges[lo].dst == key; lo++)
-            if (entry_push(e, PyList_GET_ITEM(r->all, (Py_ssize_t)r->edges[lo].src)) < 0) {
+            if (entry_push(e, r->all[r->edges[lo].src]) < 0) {
                 PyErr_NoMemory();
                 return -1;
             }

@@ -3,8 +3,8 @@
  *
  * pym_referrers_collect() works breadth-first from a root: level 0 is the
  * root, level d+1 the distinct referrers of level d.  Each level is ONE scan
- * of the gc-tracked objects (gc.get_objects() order, which is
- * gc.get_referrers() order): every tracked object is traversed once with
+ * of the collector's lists in place (pym_gc_foreach: gc.get_objects() order,
+ * which is gc.get_referrers() order): every tracked object is traversed once with
  * tp_traverse and the visited addresses are looked up in a hash of that
  * level's targets.  After PYM_REFERRERS_LEVEL_SCANS levels (long chains) the
  * engine instead builds, with one more scan, a reverse index of every edge
@@ -13,8 +13,8 @@
  *
  * Ownership: the table owns a reference to every object it returns; the
  * arrays handed out by pym_referrers_of() are borrowed from the table and
- * stay valid until pym_referrers_free().  Scans run no Python code besides
- * the gc.get_objects() call; nothing the engine keeps is on the Python heap,
+ * stay valid until pym_referrers_free().  Scans run no Python code and
+ * allocate no Python object; nothing the engine keeps is on the Python heap,
  * so it never finds itself as a referrer.
  */
 #ifndef PYM_REFERRERS_H
@@ -38,7 +38,7 @@ void pym_referrers_free(pym_referrers **r);
  * Objects of type `noexpand` (or a subtype; NULL for none) are reported as
  * referrers but their own referrers are not searched.  `exclude` (may be
  * NULL) is never reported as a referrer.  Returns 0, or -1 with an exception
- * set (MemoryError, or what gc.get_objects() raised). */
+ * set (MemoryError). */
 int pym_referrers_collect(pym_referrers *r, PyObject *root, Py_ssize_t levels, PyTypeObject *noexpand,
                           PyObject *exclude);
 

@@ -106,6 +106,39 @@ def test_reference_order_of_already_included_is_depth_first():
     assert ours == ref
 
 
+# Past PYM_REFERRERS_LEVEL_SCANS (6) levels the referrers come from a reverse
+# index of every edge instead of one scan per level: a lattice nine layers
+# deep, each layer two containers of another kind that both hold the two
+# objects of the layer below, with a ring at the top.
+LATTICE = SCENARIOS.split('def main():')[0] + r'''
+def main():
+    root = Thing('root')
+    layer = [root, Thing('twin')]
+    kinds = [lambda a, b: [a, b], lambda a, b: {'a': a, 'b': b}, lambda a, b: (a, b),
+             lambda a, b: Thing('t', [a, b])]
+    for depth in range(9):
+        make = kinds[depth % len(kinds)]
+        layer = [make(layer[0], layer[1]), make(layer[1], layer[0])]
+    ring = [layer[0]]
+    ring.append(ring)
+    top = [layer, ring]
+    for maxdepth, repeat in ((7, True), (9, True), (9, False), (12, False), (25, False)):
+        print('== maxdepth=%d repeat=%s' % (maxdepth, repeat))
+        print(tree_text(root, maxdepth, repeat))
+    del top
+
+main()
+'''
+
+
+def test_trees_deeper_than_the_level_scans_match_the_reference():
+    ours, ref = both(LATTICE)
+    block = ours.split('== maxdepth=25 repeat=False')[1]
+    # The deepest branch is 13 referrers above the root (the lattice, its top
+    # list and the ring): well past the six levels the scans answer.
+    assert max(len(re.findall(r'[A-Za-z]+\d*', line)) for line in block.splitlines()) == 13
+    assert ours == ref
+
 def test_print_tree_of_the_same_tree_matches_the_reference():
     code = r'''
     import io
