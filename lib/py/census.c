@@ -190,7 +190,7 @@ static int visit_queue(PyObject *ref, void *arg)
         c->head = 0;
         c->tail = live;
     }
-    __builtin_prefetch(ref);
+    pym_prefetch_tracked(ref);
     c->ring[c->tail++] = ref;
     if (c->tail - c->head > RING_LAG && take(c, c->ring[c->head++]) < 0) {
         c->failed = 1;

@@ -125,15 +125,17 @@ int pym_gc_foreach(pym_gc_visitor fn, void *arg)
     /* Youngest generation first, as gc.get_objects() lists them. */
     for (int i = 0; i < NUM_GENERATIONS; i++) {
         PyGC_Head *head = &gcstate->generations[i].head;
-        /* Two cursors run ahead of the visited one: the far one asks for an
-         * object's head, the near one (whose head has arrived by then) for
+        /* Two cursors run ahead of the visited one.  The far one follows
+         * the list (its head is read to step on) and asks for the object
+         * after the head, which starts the next cache line in every 64-byte
+         * block; the near one, whose object has arrived by then, asks for
          * the memory behind it. */
         PyGC_Head *near = _PyGCHead_NEXT(head), *far = near;
-        for (int k = 0; k < 4 && far != head; k++)
+        for (int k = 0; k < 8 && far != head; k++)
             far = _PyGCHead_NEXT(far);
         for (PyGC_Head *g = _PyGCHead_NEXT(head); g != head; g = _PyGCHead_NEXT(g)) {
             if (far != head) {
-                __builtin_prefetch(far);
+                __builtin_prefetch(far + 1);
                 far = _PyGCHead_NEXT(far);
             }
             if (near != head) {
