@@ -22,10 +22,8 @@ See bench/README.md for how to read the output.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import random
 import re
 import shutil
@@ -35,8 +33,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (child_env, fmt_int, fmt_time, print_table,  # noqa: E402
-                    reference_dir, run_json)
+from common import (child_env, fmt_int, fmt_time, ours_pythonpath,  # noqa: E402
+                    print_header, print_table, reference_dir, run_json, select_cases)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -435,44 +433,14 @@ def _check_render(rep, label, r):
 
 
 def parent(args):
-    cases = [c.strip() for c in args.cases.split(',') if c.strip()]
-    bad = [c for c in cases if c not in CASES]
-    if bad or not cases:
-        print('unknown case(s): %s (valid: %s)' % (
-            ','.join(bad) or '(none)', ','.join(sorted(CASES))),
-            file=sys.stderr)
+    cases = select_cases(args.cases, CASES)
+    if cases is None:
         return 2
-
     ref_dir = os.path.abspath(reference_dir())
-    if args.ours_path is not None:
-        ours_path = args.ours_path
-    else:
-        ours_path = os.environ.get('PYTHONPATH', '')
-    ours_path = os.pathsep.join(os.path.abspath(p)
-                                for p in ours_path.split(os.pathsep) if p)
-
-    print('pympler.refgraph / pympler.garbagegraph benchmark')
-    print('date:      %s' % datetime.datetime.now().astimezone()
-          .strftime('%Y-%m-%d %H:%M:%S %Z'))
-    print('python:    %s (%s)' % (sys.version.replace('\n', ' '),
-                                  sys.executable))
-    print('platform:  %s' % platform.platform())
-    print('cpus:      %s' % os.cpu_count())
-    print('reference: %s' % ref_dir)
-    print('ours:      %s' % (ours_path or '(empty PYTHONPATH!)'))
-    print('mode:      %s, cases %s' % ('QUICK (sizes / %d)' % QUICK_DIVISOR
-                                       if args.quick else 'full',
-                                       ','.join(cases)))
-    if not os.path.isdir(ref_dir):
-        print('ERROR: reference directory %s does not exist' % ref_dir)
+    ours_path = ours_pythonpath(args.ours_path)
+    mode = '%s, cases %s' % ('QUICK (sizes / %d)' % QUICK_DIVISOR if args.quick else 'full', ','.join(cases))
+    if not print_header('pympler.refgraph / pympler.garbagegraph benchmark', ref_dir, ours_path, mode):
         return 1
-    if not ours_path:
-        print('WARNING: PYTHONPATH is empty; "ours" will import whatever '
-              'pympler is installed, if any')
-    elif os.path.realpath(ours_path) == os.path.realpath(ref_dir):
-        print('NOTE: "ours" points at the reference (self-test run)')
-    print('')
-    sys.stdout.flush()
 
     workdir = tempfile.mkdtemp(prefix='bench_graph.')
     try:

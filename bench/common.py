@@ -1,10 +1,13 @@
 """What the benchmarks share: where the reference is, running one measurement
 in a fresh child process that prints a JSON line, and the tables."""
 
+import datetime
 import json
 import os
+import platform
 import signal
 import subprocess
+import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -18,6 +21,48 @@ def reference_dir():
         return env
     default = os.path.join(REPO, '.deps', 'pympler-1.1')
     return default if os.path.isdir(default) else '/opt/refpympler'
+
+
+def select_cases(spec, known):
+    """The case names of the comma-separated spec, or None (after saying
+    which are unknown) when one is not in known or there are none."""
+    cases = [c.strip() for c in spec.split(',') if c.strip()]
+    bad = [c for c in cases if c not in known]
+    if bad or not cases:
+        print('unknown case(s): %s (valid: %s)' % (','.join(bad) or '(none)', ','.join(sorted(known))),
+              file=sys.stderr)
+        return None
+    return cases
+
+
+def ours_pythonpath(explicit):
+    """The PYTHONPATH ours is imported from (explicit, else the environment's),
+    every entry absolute: children run with another working directory."""
+    path = explicit if explicit is not None else os.environ.get('PYTHONPATH', '')
+    return os.pathsep.join(os.path.abspath(p) for p in path.split(os.pathsep) if p)
+
+
+def print_header(title, ref_dir, ours_path, mode):
+    """The run's context: what ran, where, against what.  False (after an
+    ERROR line) when the reference directory does not exist."""
+    print(title)
+    print('date:      %s' % datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S %Z'))
+    print('python:    %s (%s)' % (sys.version.replace('\n', ' '), sys.executable))
+    print('platform:  %s' % platform.platform())
+    print('cpus:      %s' % os.cpu_count())
+    print('reference: %s' % ref_dir)
+    print('ours:      %s' % (ours_path or '(empty PYTHONPATH!)'))
+    print('mode:      %s' % mode)
+    if not os.path.isdir(ref_dir):
+        print('ERROR: reference directory %s does not exist' % ref_dir)
+        return False
+    if not ours_path:
+        print('WARNING: PYTHONPATH is empty; "ours" will import whatever pympler is installed, if any')
+    elif os.path.realpath(ours_path) == os.path.realpath(ref_dir):
+        print('NOTE: "ours" points at the reference (self-test run)')
+    print('')
+    sys.stdout.flush()
+    return True
 
 
 def child_env(pypath):
