@@ -87,6 +87,10 @@ void *pym_cmd_state_new(size_t size, int argc);
 int pym_cmd_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv,
                   const char *help_text, pym_opts_result *res);
 
+/* The end of a subcommand's parse: code >= 0 (help shown, usage error) ends
+ * the command, so st is freed and code returned; -1 hands st out in *out. */
+int pym_cmd_parsed(void *st, int code, void **out);
+
 /* Report a usage error "pympler CMD: message (try 'pympler CMD --help')" on
  * stderr; returns PYM_EXIT_USAGE.  fmt has one %s for arg. */
 int pym_usage_error(const char *cmd, const char *fmt, const char *arg);

@@ -53,12 +53,7 @@ static int parse(int argc, char **argv, void **out)
     if (code < 0 && st->nexprs == 0) {
         code = pym_usage_error("asizeof", "%s", "no expression given");
     }
-    if (code >= 0) {
-        free(st);
-        return code;
-    }
-    *out = st;
-    return -1;
+    return pym_cmd_parsed(st, code, out);
 }
 
 /* Returns 0, or -1 with an exception set. */

@@ -91,12 +91,7 @@ static int parse(int argc, char **argv, void **out)
         st->fail_on = !fail || !strcmp(fail, "none") ? FAIL_NONE : !strcmp(fail, "any") ? FAIL_ANY : FAIL_UNCOLLECTABLE;
         code = pym_program_from_args(&st->prog, "garbage", st->pos, res.npos);
     }
-    if (code >= 0) {
-        free(st);
-        return code;
-    }
-    *out = st;
-    return -1;
+    return pym_cmd_parsed(st, code, out);
 }
 
 /* ---------------------------------------------------------------- the collector */

@@ -55,12 +55,7 @@ static int parse(int argc, char **argv, void **out)
         if (st->format == NULL)
             st->format = "svg";
     }
-    if (code >= 0) {
-        free(st);
-        return code;
-    }
-    *out = st;
-    return -1;
+    return pym_cmd_parsed(st, code, out);
 }
 
 /* The objects value yields: a new list. */

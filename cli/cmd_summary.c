@@ -65,12 +65,7 @@ static int parse(int argc, char **argv, void **out)
     if (code < 0) {
         code = pym_program_from_args(&st->prog, "summary", st->pos, res.npos);
     }
-    if (code >= 0) {
-        free(st);
-        return code;
-    }
-    *out = st;
-    return -1;
+    return pym_cmd_parsed(st, code, out);
 }
 
 /* The table lines (a list of str) of rows. */

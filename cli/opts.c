@@ -126,6 +126,16 @@ void *pym_cmd_state_new(size_t size, int argc)
     return st;
 }
 
+int pym_cmd_parsed(void *st, int code, void **out)
+{
+    if (code >= 0) {
+        free(st);
+        return code;
+    }
+    *out = st;
+    return -1;
+}
+
 int pym_cmd_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv,
                   const char *help_text, pym_opts_result *res)
 {
