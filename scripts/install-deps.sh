@@ -15,8 +15,9 @@ PYTHON=${PYTHON:-python3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REFERENCE="$ROOT/.deps/pympler-1.1"
 
+# xvfb: a virtual X screen for the tests of InteractiveBrowser's Tk window.
 DEB_PACKAGES="build-essential pkg-config libgraphviz-dev libgvc6 libpng-dev
-libcunit1-dev valgrind libpng-tools fonts-dejavu-core"
+libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb"
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 

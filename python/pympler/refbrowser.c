@@ -1068,83 +1068,7 @@ static PyType_Spec FileBrowser_spec = {.name = "pympler.refbrowser.FileBrowser",
  * InteractiveBrowser and gui_default_str_function
  * ====================================================================== */
 
-/* main(standalone=False): a Tk window showing the tree text.  Pympler's
- * expandable IDLE tree widget is not reproduced (docs/refbrowser.md).
- * ImportError when tkinter is unavailable; tkinter.TclError without a
- * display. */
-static PyObject *Interactive_main(Browser *b, PyObject *args, PyObject *kwds)
-{
-    static char *kwlist[] = {"standalone", NULL};
-    int standalone = 0;
-    PyObject *tk = NULL, *lines = NULL, *append = NULL, *empty = NULL, *text = NULL, *window = NULL, *widget = NULL,
-             *res = NULL, *r;
-    PyObject *glyphs[4] = {NULL, NULL, NULL, NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|p:main", kwlist, &standalone))
-        return NULL;
-    if (!(tk = PyImport_ImportModule("tkinter"))) {
-        if (PyErr_ExceptionMatches(PyExc_ImportError)) {
-            PyObject *et, *ev, *tb;
-            PyErr_Fetch(&et, &ev, &tb);
-            PyErr_NormalizeException(&et, &ev, &tb);
-            PyErr_SetString(PyExc_ImportError, "InteractiveBrowser.main() requires tkinter (Tcl/Tk), "
-                                               "which cannot be imported");
-            PyObject *et2, *ev2, *tb2;
-            PyErr_Fetch(&et2, &ev2, &tb2);
-            PyErr_NormalizeException(&et2, &ev2, &tb2);
-            PyException_SetCause(ev2, ev); /* steals ev */
-            Py_XDECREF(et);
-            Py_XDECREF(tb);
-            PyErr_Restore(et2, ev2, tb2);
-        }
-        return NULL;
-    }
-    const char *g[4] = {"-", "|", "+", " "};
-    for (int i = 0; i < 4; i++)
-        if (!(glyphs[i] = PyUnicode_FromString(g[i])))
-            goto done;
-    PyObject *tree = build_tree(b, b->root, b->maxdepth);
-    if (!tree)
-        goto done;
-    int rc = -1;
-    if ((lines = PyList_New(0)) && (append = PyObject_GetAttrString(lines, "append")))
-        rc = print_tree_text(tree, append, b->maxdepth, glyphs);
-    Py_DECREF(tree);
-    if (rc < 0 || !(empty = PyUnicode_New(0, 0)) || !(text = PyUnicode_Join(empty, lines)))
-        goto done;
-    if (!(window = PyObject_CallMethod(tk, "Tk", NULL)) ||
-        !(widget = PyObject_CallMethod(tk, "Text", "O", window)))
-        goto done;
-    if (!(r = PyObject_CallMethod(widget, "insert", "sO", "end", text)))
-        goto done;
-    Py_DECREF(r);
-    PyObject *kw = Py_BuildValue("{s:i,s:s}", "expand", 1, "fill", "both");
-    PyObject *noargs = PyTuple_New(0);
-    PyObject *pack = PyObject_GetAttrString(widget, "pack");
-    r = (kw && noargs && pack) ? PyObject_Call(pack, noargs, kw) : NULL;
-    Py_XDECREF(kw);
-    Py_XDECREF(noargs);
-    Py_XDECREF(pack);
-    if (!r)
-        goto done;
-    Py_DECREF(r);
-    if (standalone) {
-        if (!(r = PyObject_CallMethod(window, "mainloop", NULL)))
-            goto done;
-        Py_DECREF(r);
-    }
-    res = Py_NewRef(Py_None);
-done:
-    for (int i = 0; i < 4; i++)
-        Py_XDECREF(glyphs[i]);
-    Py_XDECREF(widget);
-    Py_XDECREF(window);
-    Py_XDECREF(text);
-    Py_XDECREF(empty);
-    Py_XDECREF(append);
-    Py_XDECREF(lines);
-    Py_XDECREF(tk);
-    return res;
-}
+#include "refbrowser_tk.inc"
 
 static PyMethodDef Interactive_methods[] = {
     {"main", (PyCFunction)(void (*)(void))Interactive_main, METH_VARARGS | METH_KEYWORDS,
@@ -1154,7 +1078,8 @@ static PyMethodDef Interactive_methods[] = {
 
 static PyType_Slot InteractiveBrowser_slots[] = {
     {Py_tp_doc, "InteractiveBrowser(rootobject, maxdepth=3, str_func=gui_default_str_function, repeat=True)\n\n"
-                "main() shows the tree in a Tk window; it needs tkinter (ImportError otherwise)."},
+                "main() shows the tree in IDLE's expandable tree widget; it needs tkinter and idlelib\n"
+                "(ImportError otherwise)."},
     {Py_tp_init, Interactive_init},
     {Py_tp_methods, Interactive_methods},
     {0, NULL},
@@ -1186,6 +1111,8 @@ static PyObject *gui_default_str_function(PyObject *module, PyObject *o)
  * ====================================================================== */
 
 static PyMethodDef module_methods[] = {
+    {"__getattr__", module_getattr, METH_O,
+     "__getattr__(name): tkinter, _TreeWidget, _TreeNode and _ReferrerTreeItem, made on first access."},
     {"gui_default_str_function", gui_default_str_function, METH_O,
      "gui_default_str_function(o): summary._repr(o) + '(id=%s)' % id(o)."},
     {NULL, NULL, 0, NULL},
