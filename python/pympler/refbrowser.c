@@ -686,6 +686,7 @@ typedef struct {
     ubuf hline, vline, cross, space;
     counter ccross, cvline;  /* prefix.count(cross), prefix.count(vline) */
     PyObject *write;         /* stream.write */
+    PyObject *self_print;    /* an overriding self._print, called for each child; or NULL */
     Py_ssize_t maxdepth;
     pframe *stack;
     size_t depth, cap;
@@ -878,12 +879,13 @@ static int print_resume(printer *p, PyObject **next)
     return (*next = child_at(f->tree, b)) ? 0 : -1;
 }
 
-/* Print tree with Pympler's StreamBrowser._print(tree, '', ''), calling
- * write(line) once per line.  glyphs: hline, vline, cross, space (str).
- * 0, or -1 with an exception (what str_func or write raised...). */
-static int print_tree_text(PyObject *tree, PyObject *write, Py_ssize_t maxdepth, PyObject *const glyphs[4])
+/* Print tree with Pympler's StreamBrowser._print(tree, prefix, carryon) (NULL:
+ * ''), calling write(line) once per line.  glyphs: hline, vline, cross,
+ * space (str).  0, or -1 with an exception (what str_func or write raised...). */
+static int print_tree_text(PyObject *tree, PyObject *write, Py_ssize_t maxdepth, PyObject *const glyphs[4],
+                           PyObject *prefix, PyObject *carryon, PyObject *self_print)
 {
-    printer p = {.write = write, .maxdepth = maxdepth};
+    printer p = {.write = write, .maxdepth = maxdepth, .self_print = self_print};
     int rc = -1;
     if (ubuf_set_str(&p.hline, glyphs[0], "hline") < 0 || ubuf_set_str(&p.vline, glyphs[1], "vline") < 0 ||
         ubuf_set_str(&p.cross, glyphs[2], "cross") < 0 || ubuf_set_str(&p.space, glyphs[3], "space") < 0 ||
@@ -892,9 +894,28 @@ static int print_tree_text(PyObject *tree, PyObject *write, Py_ssize_t maxdepth,
         goto done;
     counter_reset(&p.ccross);
     counter_reset(&p.cvline);
+    /* _print(tree, prefix, carryon) starts from what its caller built. */
+    if ((prefix && ubuf_append_str(&p.pre, prefix) < 0) || (carryon && ubuf_append_str(&p.car, carryon) < 0))
+        goto done;
+    counter_feed(&p.ccross, p.pre.d, p.pre.len);
+    counter_feed(&p.cvline, p.pre.d, p.pre.len);
     PyObject *next = Py_NewRef(tree);
     for (;;) {
         while (next) {
+            if (p.self_print && p.depth) {
+                /* Pympler's recursion: self._print(child, prefix, carryon) */
+                PyObject *pre = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, p.pre.d, (Py_ssize_t)p.pre.len);
+                PyObject *car = pre ? PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, p.car.d, (Py_ssize_t)p.car.len)
+                                    : NULL;
+                PyObject *r = car ? PyObject_CallFunctionObjArgs(p.self_print, next, pre, car, NULL) : NULL;
+                Py_XDECREF(car);
+                Py_XDECREF(pre);
+                Py_CLEAR(next);
+                if (!r)
+                    goto done;
+                Py_DECREF(r);
+                break;
+            }
             size_t base = p.depth ? p.stack[p.depth - 1].car_len : 0;
             if (print_enter(&p, next, base, &next) < 0)
                 goto done;
@@ -922,9 +943,20 @@ done:
     return rc;
 }
 
-/* Print tree (or, when it is NULL/None, b.get_tree()) to write() with the
- * glyphs of b's class. */
-static int browser_print(Browser *b, PyObject *tree, PyObject *write)
+/* 1 when type(b) overrides StreamBrowser._print, 0 when not, -1 on error. */
+static int print_overridden(Browser *b)
+{
+    PyObject *mine = PyObject_GetAttrString((PyObject *)Py_TYPE(b), "_print");
+    PyObject *base = mine ? PyObject_GetAttrString((PyObject *)StreamBrowser_Type, "_print") : NULL;
+    int r = base ? mine != base : -1;
+    Py_XDECREF(base);
+    Py_XDECREF(mine);
+    return r;
+}
+
+/* Print tree (or, when it is NULL, b.get_tree()) to write() with the
+ * glyphs of b's class, after prefix and carryon (NULL: ''). */
+static int browser_print(Browser *b, PyObject *tree, PyObject *write, PyObject *prefix, PyObject *carryon)
 {
     PyObject *glyphs[4] = {NULL, NULL, NULL, NULL};
     PyObject *names[4] = {S_hline, S_vline, S_cross, S_space};
@@ -932,10 +964,14 @@ static int browser_print(Browser *b, PyObject *tree, PyObject *write)
     for (int i = 0; i < 4; i++)
         if (!(glyphs[i] = PyObject_GetAttr((PyObject *)b, names[i])))
             goto done;
-    PyObject *t = (tree && tree != Py_None) ? Py_NewRef(tree) : build_tree(b, b->root, b->maxdepth);
+    PyObject *t = tree ? Py_NewRef(tree) : build_tree(b, b->root, b->maxdepth);
     if (!t)
         goto done;
-    rc = print_tree_text(t, write, b->maxdepth, glyphs);
+    int over = print_overridden(b);
+    PyObject *self_print = over > 0 ? PyObject_GetAttrString((PyObject *)b, "_print") : NULL;
+    if (over == 0 || self_print)
+        rc = print_tree_text(t, write, b->maxdepth, glyphs, prefix, carryon, self_print);
+    Py_XDECREF(self_print);
     Py_DECREF(t);
 done:
     for (int i = 0; i < 4; i++)
@@ -943,27 +979,90 @@ done:
     return rc;
 }
 
+/* The stream's write method; NULL with TypeError when there is no stream. */
+static PyObject *stream_write(Browser *b, const char *caller)
+{
+    PyObject *stream = browser_stream(b);
+    if (!stream)
+        return NULL;
+    if (stream == Py_None) {
+        Py_DECREF(stream);
+        PyErr_Format(PyExc_TypeError, "%s: this browser has no stream (pass stream=...)", caller);
+        return NULL;
+    }
+    PyObject *write = PyObject_GetAttr(stream, S_write);
+    Py_DECREF(stream);
+    return write;
+}
+
+/* print_tree(tree=None): as Pympler, self._print(tree, '', '') -- called as
+ * a method only when a subclass overrides _print. */
 static PyObject *Stream_print_tree(Browser *b, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"tree", NULL};
     PyObject *tree = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:print_tree", kwlist, &tree))
         return NULL;
-    PyObject *stream = browser_stream(b);
-    if (!stream)
+    int over = print_overridden(b);
+    if (over < 0)
         return NULL;
-    if (stream == Py_None) {
-        Py_DECREF(stream);
-        PyErr_SetString(PyExc_TypeError, "print_tree: this browser has no stream (pass stream=...)");
-        return NULL;
+    if (over) {
+        PyObject *t = tree != Py_None ? Py_NewRef(tree) : build_tree(b, b->root, b->maxdepth);
+        PyObject *empty = t ? PyUnicode_New(0, 0) : NULL;
+        PyObject *r = empty ? PyObject_CallMethod((PyObject *)b, "_print", "OOO", t, empty, empty) : NULL;
+        Py_XDECREF(empty);
+        Py_XDECREF(t);
+        if (!r)
+            return NULL;
+        Py_DECREF(r);
+        Py_RETURN_NONE;
     }
-    PyObject *write = PyObject_GetAttr(stream, S_write);
-    Py_DECREF(stream);
+    PyObject *write = stream_write(b, "print_tree");
     if (!write)
         return NULL;
-    int rc = browser_print(b, tree, write);
+    int rc = browser_print(b, tree == Py_None ? NULL : tree, write, NULL, NULL);
     Py_DECREF(write);
     return rc < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+/* _print(tree, prefix, carryon): Pympler's StreamBrowser._print, the lines of
+ * tree after prefix, with carryon's vertical lines below, to the stream.  It
+ * prints the whole subtree itself, without calling an overriding _print for
+ * each child as Pympler's recursion does. */
+static PyObject *Stream__print(Browser *b, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"tree", "prefix", "carryon", NULL};
+    PyObject *tree, *prefix, *carryon;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OUU:_print", kwlist, &tree, &prefix, &carryon))
+        return NULL;
+    PyObject *write = stream_write(b, "_print");
+    if (!write)
+        return NULL;
+    int rc = browser_print(b, tree, write, prefix, carryon);
+    Py_DECREF(write);
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
+}
+
+/* self._print(tree or get_tree(), '', '') of an overriding subclass, with
+ * self.stream an io.StringIO meanwhile: what it wrote, or NULL. */
+static PyObject *print_through_override(Browser *b, PyObject *tree)
+{
+    PyObject *t = tree != Py_None ? Py_NewRef(tree) : build_tree(b, b->root, b->maxdepth);
+    PyObject *buf = t ? pym_module_attr("io", "StringIO") : NULL, *text = NULL;
+    Py_XSETREF(buf, buf ? PyObject_CallNoArgs(buf) : NULL);
+    if (buf) {
+        PyObject *old = b->stream; /* the reference moves to `old` */
+        b->stream = Py_NewRef(buf);
+        PyObject *empty = PyUnicode_New(0, 0);
+        PyObject *r = empty ? PyObject_CallMethod((PyObject *)b, "_print", "OOO", t, empty, empty) : NULL;
+        Py_XDECREF(empty);
+        Py_XSETREF(b->stream, old);
+        text = r ? PyObject_CallMethod(buf, "getvalue", NULL) : NULL;
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(buf);
+    Py_XDECREF(t);
+    return text;
 }
 
 /* FileBrowser: the whole text is made first, so a failing str_func leaves
@@ -980,9 +1079,18 @@ static PyObject *File_print_tree(Browser *b, PyObject *args, PyObject *kwds)
         PyErr_Format(PyExc_TypeError, "filename must be a path, not %.100s", Py_TYPE(filename)->tp_name);
         return NULL;
     }
-    if (!(lines = PyList_New(0)) || !(append = PyObject_GetAttrString(lines, "append")) ||
-        browser_print(b, tree, append) < 0 || !(empty = PyUnicode_New(0, 0)) ||
-        !(text = PyUnicode_Join(empty, lines)))
+    int over = print_overridden(b);
+    if (over < 0)
+        goto done;
+    if (over) {
+        /* As Pympler: self._print(tree, '', '') with self.stream a buffer
+         * for the while (the file is written only if it succeeds). */
+        if (!(text = print_through_override(b, tree)))
+            goto done;
+    }
+    else if (!(lines = PyList_New(0)) || !(append = PyObject_GetAttrString(lines, "append")) ||
+             browser_print(b, tree == Py_None ? NULL : tree, append, NULL, NULL) < 0 ||
+             !(empty = PyUnicode_New(0, 0)) || !(text = PyUnicode_Join(empty, lines)))
         goto done;
     PyObject *builtins = PyEval_GetBuiltins(); /* borrowed */
     PyObject *open = builtins ? PyDict_GetItemString(builtins, "open") : NULL;
@@ -1022,6 +1130,8 @@ done:
 static PyMethodDef Stream_methods[] = {
     {"print_tree", (PyCFunction)(void (*)(void))Stream_print_tree, METH_VARARGS | METH_KEYWORDS,
      "print_tree(tree=None): write the tree (default: get_tree()) to the stream."},
+    {"_print", (PyCFunction)(void (*)(void))Stream__print, METH_VARARGS | METH_KEYWORDS,
+     "_print(tree, prefix, carryon): write the lines of tree after prefix, carrying carryon."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1111,6 +1221,7 @@ static PyObject *gui_default_str_function(PyObject *module, PyObject *o)
  * ====================================================================== */
 
 static PyMethodDef module_methods[] = {
+    {"__dir__", module_dir, METH_NOARGS, "__dir__(): the module's names, with the Tk ones."},
     {"__getattr__", module_getattr, METH_O,
      "__getattr__(name): tkinter, _TreeWidget, _TreeNode and _ReferrerTreeItem, made on first access."},
     {"gui_default_str_function", gui_default_str_function, METH_O,

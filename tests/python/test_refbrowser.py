@@ -139,6 +139,66 @@ def test_trees_deeper_than_the_level_scans_match_the_reference():
     assert max(len(re.findall(r'[A-Za-z]+\d*', line)) for line in block.splitlines()) == 13
     assert ours == ref
 
+PRINT_PART = r'''
+import io
+from pympler import refbrowser
+N = refbrowser._Node
+def mk(label, *kids):
+    n = N(label)
+    n.children.extend(kids)
+    return n
+t = mk('r', mk('a', mk('b', 'x', 'y'), 'z'), 'leaf', mk('c', mk('d')))
+for pre, car in (('', ''), ('--', '  '), ('+-|', '| '), ('x', ''), ('', '| | ')):
+    for md in (1, 2, 3, 5):
+        out = io.StringIO()
+        assert refbrowser.StreamBrowser(None, maxdepth=md, stream=out)._print(t, pre, car) is None
+        print(repr(pre), repr(car), md)
+        print(out.getvalue())
+out = io.StringIO()
+refbrowser.FileBrowser(None, maxdepth=2, stream=out)._print(None, 'p', 'c')
+print(out.getvalue())
+class Mine(refbrowser.ConsoleBrowser):
+    """print_tree goes through an overriding _print, as in Pympler."""
+    def _print(self, tree, prefix, carryon):
+        print('MINE', tree, repr(prefix), repr(carryon))
+        if isinstance(tree, refbrowser._Node) and tree.children:
+            super()._print(tree.children[0], prefix + '>', carryon + ' ')
+Mine(None, maxdepth=3).print_tree(t)
+import os, tempfile
+class MineToFile(refbrowser.FileBrowser):
+    """FileBrowser.print_tree too: the override writes to self.stream, the file."""
+    def _print(self, tree, prefix, carryon):
+        self.stream.write('FILE %s %r %r\n' % (tree, prefix, carryon))
+        if isinstance(tree, refbrowser._Node):
+            super()._print(tree, prefix + '>', carryon + ' ')
+out = io.StringIO()
+fn = os.path.join(tempfile.mkdtemp(), 'tree.txt')
+b = MineToFile(None, maxdepth=3, stream=out)
+b.print_tree(fn, tree=t)
+print(open(fn).read())
+print('stream kept:', repr(out.getvalue()), b.stream is out)
+'''
+
+
+def test_print_part_of_a_tree_matches_the_reference():
+    ours, ref = both(PRINT_PART)
+    assert "'+-|' '| ' 2\n+-|r\n\n'+-|' '| ' 3\n+-|r-+-a\n|   +-leaf\n|   +-c--d\n" in ours
+    # The override is called for the root and, from the base _print, for
+    # each child, as Pympler's recursion does.
+    assert "MINE r '' ''\nMINE b '>a-+-' '   | '\n>a-+->x\nMINE z '   +-' '     '\n" in ours
+    assert "FILE r '' ''\nFILE a '>r-+-' '   | '\n" in ours and ours.endswith("stream kept: '' True\n")
+    assert ours == ref
+
+
+def test_print_part_bad_arguments():
+    b = StreamBrowser(None, stream=io.StringIO())
+    for args in ((_Node(1), 1, ''), (_Node(1), '', None), (_Node(1),)):
+        with pytest.raises(TypeError):
+            b._print(*args)
+    with pytest.raises(TypeError, match='no stream'):
+        StreamBrowser(None)._print(_Node(1), '', '')
+
+
 def test_print_tree_of_the_same_tree_matches_the_reference():
     code = r'''
     import io
