@@ -171,6 +171,49 @@ int pym_module_add(PyObject *m, const char *as, const char *module, const char *
     return r;
 }
 
+static const pym_reexport *reexport_find(const pym_reexport *table, PyObject *name)
+{
+    if (!PyUnicode_Check(name))
+        return NULL;
+    for (const pym_reexport *e = table; e->name; e++)
+        if (PyUnicode_CompareWithASCIIString(name, e->name) == 0)
+            return e;
+    return NULL;
+}
+
+PyObject *pym_reexport_getattr(PyObject *m, PyObject *name, const pym_reexport *table)
+{
+    const pym_reexport *e = reexport_find(table, name);
+    if (!e) {
+        PyErr_Format(PyExc_AttributeError, "module '%s' has no attribute '%S'", PyModule_GetName(m), name);
+        return NULL;
+    }
+    PyObject *v = e->attr ? pym_module_attr(e->from, e->attr) : PyImport_ImportModule(e->from);
+    if (!v && PyErr_ExceptionMatches(PyExc_ImportError)) {
+        PyErr_Clear();
+        v = Py_NewRef(Py_None);
+    }
+    if (v && PyObject_SetAttr(m, name, v) < 0)
+        Py_CLEAR(v);
+    return v;
+}
+
+PyObject *pym_reexport_dir(PyObject *m, const pym_reexport *table)
+{
+    PyObject *d = PyModule_GetDict(m); /* borrowed */
+    PyObject *names = d ? PyDict_Keys(d) : NULL;
+    for (const pym_reexport *e = table; names && e->name; e++) {
+        PyObject *n = PyUnicode_FromString(e->name);
+        int has = n ? PyDict_Contains(d, n) : -1;
+        if (has < 0 || (!has && PyList_Append(names, n) < 0))
+            Py_CLEAR(names);
+        Py_XDECREF(n);
+    }
+    if (names && PyList_Sort(names) < 0)
+        Py_CLEAR(names);
+    return names;
+}
+
 void pym_gc_make_old(PyObject *op)
 {
     if (!_PyObject_IS_GC(op) || !_PyObject_GC_IS_TRACKED(op))

@@ -74,6 +74,34 @@ PyObject *pym_module_attr(const char *module, const char *name);
  * -1 with an exception. */
 int pym_module_add(PyObject *m, const char *as, const char *module, const char *name);
 
+/* A name a module shows because Pympler's module imports it: `attr` of
+ * module `from`, or the module itself when attr is NULL. */
+typedef struct {
+    const char *name, *from, *attr;
+} pym_reexport;
+
+/* Module __getattr__ and __dir__ (PEP 562) over a table of re-exports ending
+ * with {NULL}: a name is imported on first access and then kept as a module
+ * attribute; an ImportError gives None, as Pympler's optional imports do.
+ * Other names raise AttributeError. */
+PyObject *pym_reexport_getattr(PyObject *m, PyObject *name, const pym_reexport *table);
+PyObject *pym_reexport_dir(PyObject *m, const pym_reexport *table);
+
+/* Defines reexport_getattr / reexport_dir over `table`, for the module's
+ * methods: PYM_REEXPORT_METHODS. */
+#define PYM_REEXPORTS(table)                                                                                       \
+    static PyObject *reexport_getattr(PyObject *m, PyObject *name) { return pym_reexport_getattr(m, name, table); } \
+    static PyObject *reexport_dir(PyObject *m, PyObject *unused)                                                     \
+    {                                                                                                               \
+        (void)unused;                                                                                               \
+        return pym_reexport_dir(m, table);                                                                          \
+    }
+#define PYM_REEXPORT_METHODS                                                                                  \
+    {"__getattr__", reexport_getattr, METH_O, "__getattr__(name): a name Pympler's module imports."},            \
+    {                                                                                                         \
+        "__dir__", reexport_dir, METH_NOARGS, "__dir__(): the module's names and the ones it re-exports."      \
+    }
+
 /* Move a tracked object to the collector's oldest generation (nothing when
  * untracked).  For a container made of millions of existing objects (a
  * census list): in the youngest generation, every young collection would

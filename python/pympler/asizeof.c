@@ -1726,13 +1726,42 @@ static PyObject *mod_amapped(PyObject *m, PyObject *args, PyObject *kwds)
 }
 
 /* inspect.is* re-exported by Pympler */
-static PyObject *mod_isclass(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyType_Check(o)); }
-static PyObject *mod_isbuiltin(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyCFunction_Check(o)); }
-static PyObject *mod_iscode(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyCode_Check(o)); }
-static PyObject *mod_isframe(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyFrame_Check(o)); }
-static PyObject *mod_isfunction(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyFunction_Check(o)); }
-static PyObject *mod_ismethod(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyMethod_Check(o)); }
-static PyObject *mod_ismodule(PyObject *m, PyObject *o) { (void)m; return PyBool_FromLong(PyModule_Check(o)); }
+
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"Callable", "typing", "Callable"},
+    {"Dict", "typing", "Dict"},
+    {"List", "typing", "List"},
+    {"Set", "typing", "Set"},
+    {"Union", "typing", "Union"},
+    {"Struct", "struct", "Struct"},
+    {"Types", "types", NULL},
+    {"Weakref", "weakref", NULL},
+    {"_Type_type", "builtins", "type"},
+    {"_array", "array", "array"},
+    {"_cell_type", "types", "CellType"},
+    {"_getobjects", "gc", "get_objects"},
+    {"_getreferents", "gc", "get_referents"},
+    {"_getsizeof", "sys", "getsizeof"},
+    {"_numpy", "numpy", NULL},
+    {"_numpy_memmap", "numpy", "memmap"},
+    {"calcsize", "struct", "calcsize"},
+    {"log", "math", "log"},
+    {"stat", "os", "stat"},
+    {"statvfs", "os", "statvfs"},
+    {"sys", "sys", NULL},
+    {"warnings", "warnings", NULL},
+    {"curdir", "os", "curdir"},
+    {"linesep", "os", "linesep"},
+    {"isbuiltin", "inspect", "isbuiltin"},
+    {"isclass", "inspect", "isclass"},
+    {"iscode", "inspect", "iscode"},
+    {"isframe", "inspect", "isframe"},
+    {"isfunction", "inspect", "isfunction"},
+    {"ismethod", "inspect", "ismethod"},
+    {"ismodule", "inspect", "ismodule"},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
 
 static PyMethodDef module_methods[] = {
     {"asizeof", FN(mod_asizeof), KW,
@@ -1753,13 +1782,7 @@ static PyMethodDef module_methods[] = {
      "adict(*classes)\n\nInstall one or more classes to be handled as dict."},
     {"amapped", FN(mod_amapped), KW,
      "amapped(percentage=None)\n\nSet/get approximate mapped memory usage of numpy.memmap objects."},
-    {"isclass", FN(mod_isclass), METH_O, "Return true if the object is a class."},
-    {"isbuiltin", FN(mod_isbuiltin), METH_O, "Return true if the object is a built-in function or method."},
-    {"iscode", FN(mod_iscode), METH_O, "Return true if the object is a code object."},
-    {"isframe", FN(mod_isframe), METH_O, "Return true if the object is a frame object."},
-    {"isfunction", FN(mod_isfunction), METH_O, "Return true if the object is a user-defined function."},
-    {"ismethod", FN(mod_ismethod), METH_O, "Return true if the object is an instance method."},
-    {"ismodule", FN(mod_ismodule), METH_O, "Return true if the object is a module."},
+    PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {

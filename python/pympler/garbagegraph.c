@@ -236,11 +236,22 @@ static PyObject *end_debug_garbage(PyObject *m, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"gc", "gc", NULL},
+    {"sys", "sys", NULL},
+    {"ReferenceGraph", "pympler.refgraph", "ReferenceGraph"},
+    {"pp", "pympler.util.stringutils", "pp"},
+    {"trunc", "pympler.util.stringutils", "trunc"},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
+
 static PyMethodDef module_methods[] = {
     {"start_debug_garbage", start_debug_garbage, METH_NOARGS,
      "start_debug_garbage()\n\nCollect, then disable the collector (state saved for end_debug_garbage)."},
     {"end_debug_garbage", end_debug_garbage, METH_NOARGS,
      "end_debug_garbage()\n\nRestore the collector's debug flags and enabled state as start_debug_garbage found them."},
+    PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {

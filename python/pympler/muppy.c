@@ -466,6 +466,22 @@ done:
 
 #define KW (METH_VARARGS | METH_KEYWORDS)
 #define FN(f) ((PyCFunction)(void (*)(void))(f))
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"Any", "typing", "Any"},
+    {"Callable", "typing", "Callable"},
+    {"Dict", "typing", "Dict"},
+    {"List", "typing", "List"},
+    {"Optional", "typing", "Optional"},
+    {"Set", "typing", "Set"},
+    {"Tuple", "typing", "Tuple"},
+    {"compat", "pympler.util.compat", NULL},
+    {"isframe", "inspect", "isframe"},
+    {"stack", "inspect", "stack"},
+    {"summary", "pympler.summary", NULL},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
+
 static PyMethodDef module_methods[] = {
     {"get_objects", FN(get_objects), KW,
      "get_objects($module, /, remove_dups=True, include_frames=False, *, untracked=False)\n--\n\n"
@@ -491,6 +507,7 @@ static PyMethodDef module_methods[] = {
      "_is_containerobject($module, o, /)\n--\n\nIs the object's type a container (collector) type."},
     {"_remove_duplicates", FN(remove_duplicates), KW,
      "_remove_duplicates($module, /, objects)\n--\n\nThe objects, each once (by identity), in order."},
+    PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {

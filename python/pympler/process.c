@@ -748,6 +748,18 @@ static PyObject *set_proc_root(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"Iterable", "typing", "Iterable"},
+    {"List", "typing", "List"},
+    {"Tuple", "typing", "Tuple"},
+    {"Popen", "subprocess", "Popen"},
+    {"PIPE", "subprocess", "PIPE"},
+    {"logging", "logging", NULL},
+    {"pp", "pympler.util.stringutils", "pp"},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
+
 static PyMethodDef module_methods[] = {
     {"is_available", is_available, METH_NOARGS,
      "is_available() -> bool\n\nWhether this platform is supported: ProcessMemoryInfo().update()."},
@@ -757,6 +769,7 @@ static PyMethodDef module_methods[] = {
      "get_current_thread_id() -> int\n\nThe ID of the current thread (threading.get_ident())."},
     {"_set_proc_root", set_proc_root, METH_VARARGS,
      "_set_proc_root(path=None)\n\nTesting hook: read the proc files under path instead of /proc."},
+    PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
 /* ======================================================================

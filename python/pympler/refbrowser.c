@@ -1178,6 +1178,15 @@ static PyType_Spec FileBrowser_spec = {.name = "pympler.refbrowser.FileBrowser",
  * InteractiveBrowser and gui_default_str_function
  * ====================================================================== */
 
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"gc", "gc", NULL},
+    {"inspect", "inspect", NULL},
+    {"muppy", "pympler.muppy", NULL},
+    {"summary", "pympler.summary", NULL},
+    {"sys", "sys", NULL},
+    {NULL, NULL, NULL}};
+
 #include "refbrowser_tk.inc"
 
 static PyMethodDef Interactive_methods[] = {

@@ -1175,12 +1175,29 @@ static PyTypeObject Graph_Type = {
     .tp_new = Graph_new,
 };
 
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"Popen", "subprocess", "Popen"},
+    {"PIPE", "subprocess", "PIPE"},
+    {"copy", "copy", "copy"},
+    {"get_referents", "gc", "get_referents"},
+    {"Asizer", "pympler.asizeof", "Asizer"},
+    {"named_refs", "pympler.asizeof", "named_refs"},
+    {"platform", "sys", "platform"},
+    {"safe_repr", "pympler.util.stringutils", "safe_repr"},
+    {"trunc", "pympler.util.stringutils", "trunc"},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
+
+static PyMethodDef module_methods[] = {PYM_REEXPORT_METHODS, {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pympler.refgraph",
     .m_doc = "Reference graphs of Python objects, as Pympler's refgraph module, in C.\n\n"
              "ReferenceGraph(objects, reduce=False).  See docs/refgraph.md.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 #define INTERN(var, text) (var = PyUnicode_InternFromString(text))

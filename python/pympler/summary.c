@@ -671,6 +671,12 @@ static PyObject *init_representations(PyObject *m, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"stringutils", "pympler.util.stringutils", NULL},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
+
 static PyMethodDef module_methods[] = {
     {"summarize", (PyCFunction)(void (*)(void))summarize, METH_VARARGS | METH_KEYWORDS,
      "summarize($module, /, objects)\n--\n\n"
@@ -698,6 +704,7 @@ static PyMethodDef module_methods[] = {
      "_traverse(summary, function, *args)\n\nCall function on the summary, each row and each cell."},
     {"_init_representations", init_representations, METH_NOARGS,
      "_init_representations($module, /)\n--\n\nPut the default representations back."},
+    PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module_def = {

@@ -478,11 +478,21 @@ static PyTypeObject ObjectTracker_Type = {
     .tp_new = PyType_GenericNew,
 };
 
+/* What Pympler's module imports and so shows (lib/py/pyrt.h). */
+static const pym_reexport reexports[] = {
+    {"compat", "pympler.util.compat", NULL},
+    {"inspect", "inspect", NULL},
+    {NULL, NULL, NULL}};
+PYM_REEXPORTS(reexports)
+
+static PyMethodDef module_methods[] = {PYM_REEXPORT_METHODS, {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pympler.tracker",
     .m_doc = "Track the live objects of the program over time, as Pympler's tracker, in C.",
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit_tracker(void)
