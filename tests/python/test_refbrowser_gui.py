@@ -219,3 +219,35 @@ def test_tree_item_methods_check_their_arguments(display):
                    'TypeError _ReferrerTreeItem.GetText() takes 1 positional argument (2 given)',
                    'TypeError _TreeNode.print_object() takes 1 positional argument (0 given)',
                    'False python a leaf, not a _Node']
+
+
+def test_tree_items_survive_children_changing_under_them(display):
+    # isinstance() reads a __class__ property, and a _ReferrerTreeItem's
+    # __init__ is Python code: both may change the children being walked.
+    code = r'''
+    import tkinter
+    from pympler import refbrowser
+    w = tkinter.Tk()
+    class Sneaky:
+        @property
+        def __class__(self):
+            tree.children.clear()
+            return Sneaky
+    br = refbrowser.InteractiveBrowser(['x'], maxdepth=1)
+    tree = br.get_tree()
+    tree.children.extend([Sneaky() for _ in range(5)])
+    item = refbrowser._ReferrerTreeItem(w, tree, br)
+    item._clear_children()
+    print(len(tree.children) <= 5)
+    class Shrinking(refbrowser._ReferrerTreeItem):
+        def __init__(self, *args):
+            super().__init__(*args)
+            del tree.children[:2]
+    refbrowser._ReferrerTreeItem = Shrinking  # Pympler's GetSubList uses the module's name
+    tree.children[:] = list('abcdef')
+    print([i.GetText() for i in item.GetSubList()])
+    w.destroy()
+    '''
+    ours = run(code, our_path(), display)
+    assert ours.splitlines() == ['True', "['a', 'd']"]  # each new item took two children away
+    assert ours == run(code, reference_dir(), display)
