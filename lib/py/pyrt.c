@@ -171,6 +171,20 @@ int pym_module_add(PyObject *m, const char *as, const char *module, const char *
     return r;
 }
 
+int pym_type_ready(PyTypeObject *tp)
+{
+    if (PyType_Ready(tp) < 0)
+        return -1;
+    const char *dot = strrchr(tp->tp_name, '.');
+    if ((tp->tp_flags & Py_TPFLAGS_HEAPTYPE) || !dot || PyDict_GetItemString(tp->tp_dict, "__module__"))
+        return 0;
+    PyObject *mod = PyUnicode_FromStringAndSize(tp->tp_name, dot - tp->tp_name);
+    int r = mod ? PyDict_SetItemString(tp->tp_dict, "__module__", mod) : -1;
+    Py_XDECREF(mod);
+    PyType_Modified(tp);
+    return r;
+}
+
 static const pym_reexport *reexport_find(const pym_reexport *table, PyObject *name)
 {
     if (!PyUnicode_Check(name))

@@ -74,6 +74,11 @@ PyObject *pym_module_attr(const char *module, const char *name);
  * -1 with an exception. */
 int pym_module_add(PyObject *m, const char *as, const char *module, const char *name);
 
+/* PyType_Ready for a static type, which also gives its instances the
+ * __module__ that instances of Pympler's Python classes have (a static type
+ * has it only as a class attribute).  0, or -1 with an exception. */
+int pym_type_ready(PyTypeObject *tp);
+
 /* A name a module shows because Pympler's module imports it: `attr` of
  * module `from`, or the module itself when attr is NULL. */
 typedef struct {

@@ -1810,7 +1810,7 @@ PyMODINIT_FUNC PyInit_asizeof(void)
         if (!dict_types || pym_td_init(dict_types) < 0)
             return NULL;
     }
-    if (PyType_Ready(&Asized_Type) < 0 || PyType_Ready(&Asizer_Type) < 0 || PyType_Ready(&Claskey_Type) < 0)
+    if (pym_type_ready(&Asized_Type) < 0 || pym_type_ready(&Asizer_Type) < 0 || pym_type_ready(&Claskey_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)

@@ -280,7 +280,7 @@ PyMODINIT_FUNC PyInit_garbagegraph(void)
         ReferenceGraph = (PyTypeObject *)t; /* kept for the process */
     }
     GarbageGraph_Type.tp_base = ReferenceGraph;
-    if (PyType_Ready(&GarbageGraph_Type) < 0)
+    if (pym_type_ready(&GarbageGraph_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)

@@ -820,7 +820,7 @@ PyMODINIT_FUNC PyInit_process(void)
     PMI_Type.tp_new = ThreadInfo_Type.tp_new = PyBaseObject_Type.tp_new;
     PyTypeObject *types[] = {&PMI_Type, &Proc_Type, &PS_Type, &Resource_Type, &ThreadInfo_Type};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        if (PyType_Ready(types[i]) < 0)
+        if (pym_type_ready(types[i]) < 0)
             return NULL;
     /* class attributes: _ProcessMemoryInfo.pagesize, _ProcessMemoryInfoProc.key_map */
     PyObject *ps = PyLong_FromLong(pagesize);

@@ -1225,7 +1225,7 @@ PyMODINIT_FUNC PyInit_refgraph(void)
         !INTERN(S_dst, "dst") || !INTERN(S_label, "label") || !INTERN(S_NA, "N/A") ||
         !INTERN(S___class__, "__class__") || !INTERN(S___name__, "__name__"))
         return NULL;
-    if (PyType_Ready(&Meta_Type) < 0 || PyType_Ready(&Edge_Type) < 0 || PyType_Ready(&Graph_Type) < 0)
+    if (pym_type_ready(&Meta_Type) < 0 || pym_type_ready(&Edge_Type) < 0 || pym_type_ready(&Graph_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)

@@ -499,7 +499,7 @@ PyMODINIT_FUNC PyInit_tracker(void)
 {
     if (pym_rt_init() < 0)
         return NULL;
-    if (PyType_Ready(&SummaryTracker_Type) < 0 || PyType_Ready(&ObjectTracker_Type) < 0)
+    if (pym_type_ready(&SummaryTracker_Type) < 0 || pym_type_ready(&ObjectTracker_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)

@@ -105,3 +105,23 @@ def test_the_known_imports_resolve_to_the_real_objects():
                        text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-3000:]
     assert p.stdout == "module 'pympler.refgraph' has no attribute 'no_such_name'\n"
+
+
+def test_instances_know_their_module_as_pymplers_do():
+    code = r'''
+    from pympler import asizeof, garbagegraph, process, refbrowser, refgraph, tracker
+    objs = [asizeof.Asizer(), asizeof.Asized(1, 1), refgraph.ReferenceGraph([[]]), tracker.SummaryTracker(),
+            tracker.ObjectTracker(), process.ProcessMemoryInfo(), refbrowser.RefBrowser(1), refbrowser._Node(1),
+            garbagegraph.GarbageGraph()]
+    print([(type(o).__name__, o.__module__) for o in objs])
+    '''
+    import textwrap
+    outs = []
+    for path in (our_path(), reference_dir()):
+        env = dict(os.environ, PYTHONPATH=path)
+        p = subprocess.run([sys.executable, '-P', '-c', textwrap.dedent(code)], env=env, capture_output=True,
+                           text=True, timeout=300)
+        assert p.returncode == 0, p.stderr[-3000:]
+        outs.append(p.stdout)
+    assert "('Asizer', 'pympler.asizeof')" in outs[0] and "('GarbageGraph', 'pympler.garbagegraph')" in outs[0]
+    assert outs[0] == outs[1]
