@@ -173,6 +173,19 @@ static PyObject *size_in_bytes(const char *value, size_t vlen)
     return b;
 }
 
+/* The next line of text at *p (without its '\n') in *line and *len; *p
+ * moves past it.  0 at the end of the text. */
+static int next_line(const char **p, const char **line, size_t *len)
+{
+    if (!**p)
+        return 0;
+    const char *nl = strchr(*p, '\n');
+    *line = *p;
+    *len = nl ? (size_t)(nl - *p) : strlen(*p);
+    *p += *len + (nl ? 1 : 0);
+    return 1;
+}
+
 /* ======================================================================
  * helpers
  * ====================================================================== */
@@ -491,13 +504,11 @@ static PyObject *Proc_update(PyObject *self, PyObject *unused)
     if (!(key_map = PyObject_GetAttrString(self, "key_map")) ||
         !(os_specific = PyObject_GetAttrString(self, "os_specific")))
         goto done;
-    for (const char *line = status; *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+    const char *p = status, *line;
+    size_t len;
+    while (next_line(&p, &line, &len))
         if (status_line(self, key_map, os_specific, line, len) < 0)
             goto done;
-        line += len + (nl ? 1 : 0);
-    }
     r = Py_NewRef(Py_True);
 done:
     free(stat);
@@ -552,28 +563,27 @@ static PyObject *PS_update(PyObject *self, PyObject *unused)
     snprintf(rel, sizeof rel, "/%lld/status", p);
     if (proc_read(rel, &status) < 0)
         Py_RETURN_FALSE;
-    unsigned long long kb[2]; /* VmRSS, VmSize */
-    int have = 0;
-    for (const char *line = status; *line;) {
-        const char *nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        int which = strncmp(line, "VmRSS:", 6) == 0 ? 0 : strncmp(line, "VmSize:", 7) == 0 ? 1 : -1;
-        if (which >= 0) {
-            const char *v = line + (which ? 7 : 6);
-            while (*v == ' ' || *v == '\t')
-                v++;
-            char *end;
-            errno = 0;
-            kb[which] = strtoull(v, &end, 10);
-            if (!errno && end != v && *v != '-' && kb[which] <= ULLONG_MAX / 1024)
-                have |= 1 << which;
+    /* The kB of VmRSS and VmSize, times 1024, as for the segments. */
+    PyObject *rss = NULL, *vsz = NULL;
+    const char *at = status, *line;
+    size_t len;
+    while (next_line(&at, &line, &len)) {
+        PyObject **slot = len > 6 && !memcmp(line, "VmRSS:", 6) ? &rss : len > 7 && !memcmp(line, "VmSize:", 7) ? &vsz : NULL;
+        if (slot) {
+            size_t key = slot == &rss ? 6 : 7;
+            Py_XSETREF(*slot, size_in_bytes(line + key, len - key));
         }
-        line += len + (nl ? 1 : 0);
     }
     free(status);
-    if (have != 3)
+    if (!rss || !vsz) {
+        Py_XDECREF(rss);
+        Py_XDECREF(vsz);
         Py_RETURN_FALSE;
-    if (set_ull(self, "vsz", kb[1] * 1024) < 0 || set_ull(self, "rss", kb[0] * 1024) < 0)
+    }
+    int r = PyObject_SetAttrString(self, "vsz", vsz) < 0 || PyObject_SetAttrString(self, "rss", rss) < 0 ? -1 : 0;
+    Py_DECREF(rss);
+    Py_DECREF(vsz);
+    if (r < 0)
         return NULL;
     Py_RETURN_TRUE;
 }
