@@ -190,6 +190,12 @@ PyObject *pym_import_attr(const char *module, const char *name);
 PyObject *pym_run_code(const char *code, const char *filename, int mode, PyObject *ns);
 /* The dict of the __main__ module (borrowed), or NULL with an exception. */
 PyObject *pym_main_dict(void);
+/* Where a program or an expression runs: __main__'s dict, or under python -m
+ * pympler (embedded 0) a fresh __main__'s, not pympler's own (program.c).
+ * Borrowed, or NULL with an exception. */
+PyObject *pym_program_namespace(int embedded);
+/* That namespace after running the --setup code (NULL: none) in it. */
+PyObject *pym_setup_namespace(int embedded, const char *setup);
 /* Print the pending exception as Python would (sys.excepthook), unless it is
  * SystemExit, whose code becomes the status.  Returns the exit status:
  * PYM_EXIT_PROGRAM, PYM_EXIT_INTERRUPT, or the SystemExit status. */

@@ -57,20 +57,14 @@ static int parse(int argc, char **argv, void **out)
 }
 
 /* Returns 0, or -1 with an exception set. */
-static int sizes(const state_t *st)
+static int sizes(const state_t *st, int embedded)
 {
-    PyObject *ns = pym_main_dict(), *asized = NULL, *kwargs = NULL;
+    PyObject *ns = pym_setup_namespace(embedded, st->value[O_SETUP]), *asized = NULL, *kwargs = NULL;
     PyObject *value = NULL, *args = NULL, *sized = NULL, *text = NULL;
     int rc = -1;
 
     if (ns == NULL)
         return -1;
-    if (st->value[O_SETUP] != NULL) {
-        PyObject *r = pym_run_code(st->value[O_SETUP], "<setup>", Py_file_input, ns);
-        if (r == NULL)
-            return -1;
-        Py_DECREF(r);
-    }
     asized = pym_import_attr("pympler.asizeof", "asized");
     kwargs = asized ? PyDict_New() : NULL;
     if (kwargs == NULL || pym_kwargs_add_number(kwargs, "detail", st->value[O_DETAIL]) < 0 ||
@@ -104,8 +98,7 @@ static int run(void *state, int embedded)
 {
     int code = PYM_EXIT_OK;
 
-    (void)embedded;
-    if (sizes(state) < 0)
+    if (sizes(state, embedded) < 0)
         code = pym_report_exception();
     if (pym_stdio_flush() < 0) {
         PyErr_Clear();

@@ -68,19 +68,14 @@ static PyObject *objects_of(PyObject *value)
 
 /* The graph output; NULL with an exception set (the expression's own, or
  * the rendering's: *own tells which). */
-static PyObject *make_output(const state_t *st, int *own)
+static PyObject *make_output(const state_t *st, int embedded, int *own)
 {
-    PyObject *ns = pym_main_dict(), *value = NULL, *objs = NULL, *cls = NULL, *graph = NULL, *data = NULL;
+    PyObject *ns = pym_setup_namespace(embedded, st->value[O_SETUP]), *value = NULL, *objs = NULL, *cls = NULL;
+    PyObject *graph = NULL, *data = NULL;
 
     *own = 1;
     if (ns == NULL)
         return NULL;
-    if (st->value[O_SETUP] != NULL) {
-        PyObject *r = pym_run_code(st->value[O_SETUP], "<setup>", Py_file_input, ns);
-        if (r == NULL)
-            return NULL;
-        Py_DECREF(r);
-    }
     value = pym_run_code(st->pos[0], "<expr>", Py_eval_input, ns);
     objs = value ? objects_of(value) : NULL;
     if (objs == NULL)
@@ -104,10 +99,9 @@ static int run(void *state, int embedded)
     PyObject *data;
     int code = pym_output_check(&out), own;
 
-    (void)embedded;
     if (code >= 0)
         return code;
-    data = make_output(st, &own);
+    data = make_output(st, embedded, &own);
     if (data == NULL) {
         if (own)
             return pym_report_exception();

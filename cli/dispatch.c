@@ -22,7 +22,8 @@ const char *pym_cli_exit_help(void)
 #define PYM_EXIT_HELP_(name, status, meaning) "  " #status "  " meaning "\n"
         PYM_EXIT_MAP(PYM_EXIT_HELP_)
 #undef PYM_EXIT_HELP_
-        "  a program's own sys.exit(N) gives N; an uncaught KeyboardInterrupt 130\n";
+        "  130  the program was interrupted (uncaught KeyboardInterrupt)\n"
+        "  a program's own sys.exit(N) gives N\n";
 }
 
 static void print_help(void)

@@ -117,10 +117,10 @@ int main(int argc, char **argv)
         }
         pym_cli_free(&inv);
     }
-    if (fclose(stdout) != 0) {
+    /* A failed output was reported already: one line per error. */
+    if (fclose(stdout) != 0 && code == PYM_EXIT_OK) {
         fprintf(stderr, "pympler: error writing output: %s\n", strerror(errno));
-        if (code == PYM_EXIT_OK)
-            code = PYM_EXIT_OUTPUT;
+        code = PYM_EXIT_OUTPUT;
     }
     return code;
 }

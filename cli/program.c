@@ -42,7 +42,9 @@ int pym_program_from_args(pym_program *prog, const char *cmd, const char **pos, 
     prog->argv = (char **)pos + 1;
     if (!strcmp(pos[0], "-m") || !strcmp(pos[0], "-c")) {
         prog->kind = pos[0][1] == 'm' ? PYM_PROG_MODULE : PYM_PROG_COMMAND;
-        prog->target = pos[1]; /* pym_opts_parse saw to it */
+        if (npos < 2) /* after --, -m and -c come here without their value */
+            return pym_usage_error(cmd, "option '%s' needs a value", pos[0]);
+        prog->target = pos[1];
         prog->argc = npos - 2;
         prog->argv = (char **)pos + 2;
         if (prog->kind == PYM_PROG_MODULE && prog->target[0] == '\0')
@@ -86,6 +88,21 @@ static PyObject *fresh_main(void)
     Py_XDECREF(builtins);
     Py_DECREF(mod);
     return rc == 0 ? pym_main_dict() : NULL;
+}
+
+PyObject *pym_program_namespace(int embedded)
+{
+    return embedded ? pym_main_dict() : fresh_main();
+}
+
+PyObject *pym_setup_namespace(int embedded, const char *setup)
+{
+    PyObject *ns = pym_program_namespace(embedded);
+    PyObject *r = ns && setup ? pym_run_code(setup, "<setup>", Py_file_input, ns) : NULL;
+    if (ns && setup && !r)
+        return NULL;
+    Py_XDECREF(r);
+    return ns;
 }
 
 /* sys.argv = [argv0, prog->argv...]. */
@@ -291,7 +308,7 @@ int pym_program_run(const pym_program *prog, int embedded, pym_program_result *r
     int is_importer = 0;
 
     memset(res, 0, sizeof *res);
-    d = embedded ? pym_main_dict() : fresh_main();
+    d = pym_program_namespace(embedded);
     if (d == NULL || set_argv(prog) < 0)
         return -1;
     if (prog->kind == PYM_PROG_SCRIPT && (is_importer = main_importer(prog->target, &importer_path)) < 0)

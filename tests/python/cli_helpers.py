@@ -47,6 +47,17 @@ def python(*args, cwd=None, text=True):
                           timeout=120, env=e, cwd=str(cwd or REPO))
 
 
+def as_nobody(*args):
+    """The command run as user nobody from /, for the permission checks that
+    root would pass (the command itself is world-readable)."""
+    import shutil
+    setpriv = shutil.which('setpriv')
+    assert setpriv, 'running as root needs setpriv (util-linux) for this test'
+    e = dict(os.environ, PYTHONHASHSEED='0')
+    return subprocess.run([setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', BIN] +
+                          [str(a) for a in args], capture_output=True, text=True, timeout=120, env=e, cwd='/')
+
+
 def png_size(data):
     """(width, height) from a PNG's IHDR after checking the signature, the
     chunk CRCs and that the image data inflates."""

@@ -11,24 +11,15 @@ import re
 import subprocess
 import sys
 from contextlib import redirect_stdout
-from pathlib import Path
 
 import pytest
 
 from pympler import asizeof
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = os.environ.get('PYMPLER_BIN') or str(REPO / 'build' / 'bin' / 'pympler')
+from cli_helpers import BIN, REPO
+from reference_paths import reference_dir
+
 EXAMPLE = REPO / 'examples' / 'structure.py'
-
-pytestmark = pytest.mark.skipif(not os.access(BIN, os.X_OK), reason='command not built: %s' % BIN)
-
-
-def _reference_dir():
-    return os.environ.get('PYMPLER_REFERENCE') or str(REPO / '.deps' / 'pympler-1.1')
-
-
-HAVE_REF = os.path.isfile(os.path.join(_reference_dir(), 'pympler', 'asizeof.py'))
 
 
 def _norm(s):
@@ -156,14 +147,13 @@ def test_output_before_failure_is_kept():
     assert 'ZeroDivisionError' in p.stderr
 
 
-@pytest.mark.skipif(not HAVE_REF, reason='reference Pympler 1.1 not installed')
 def test_make_example_matches_reference():
     setup = EXAMPLE.read_text()
     p = cli('asizeof', '--detail', '2', '--setup', setup, 'data')
     assert p.returncode == 0, p.stderr
     code = ('from pympler import asizeof\nexec(compile(open(%r).read(), "structure", "exec"))\n'
             'print(asizeof.asized(data, detail=2).format())\n' % str(EXAMPLE))
-    env = dict(os.environ, PYTHONPATH=_reference_dir(), PYTHONHASHSEED='0')
+    env = dict(os.environ, PYTHONPATH=reference_dir(), PYTHONHASHSEED='0')
     r = subprocess.run([sys.executable, '-P', '-c', code], env=env, capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0, r.stderr
