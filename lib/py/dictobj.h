@@ -18,12 +18,21 @@ typedef struct {
 int pym_dictobj_traverse(PyObject *self, visitproc visit, void *arg);
 int pym_dictobj_clear(PyObject *self);
 void pym_dictobj_dealloc(PyObject *self);
+extern PyGetSetDef pym_dictobj_getset[]; /* __dict__ */
+/* pym_type_ready for such a type; a base type gets object's tp_new, so that
+ * copyreg._reconstructor's object.__new__(cls) accepts it (pickle protocols
+ * 0 and 1), as it does a Python class. */
+int pym_dictobj_ready(PyTypeObject *tp);
+/* __reduce_ex__ (the method entry: PYM_DICTOBJ_REDUCE_EX): pickles and copies
+ * like an instance of a Python class, at every protocol. */
+PyObject *pym_dictobj_reduce_ex(PyObject *self, PyObject *protocol);
+#define PYM_DICTOBJ_REDUCE_EX {"__reduce_ex__", pym_dictobj_reduce_ex, METH_O, "Helper for pickle."}
 
 /* The PyTypeObject fields every such type sets alike. */
 #define PYM_DICTOBJ_FIELDS                                                   \
     .tp_basicsize = sizeof(pym_dictobj),                                     \
     .tp_traverse = pym_dictobj_traverse, .tp_clear = pym_dictobj_clear,      \
-    .tp_dealloc = pym_dictobj_dealloc,                                       \
+    .tp_dealloc = pym_dictobj_dealloc, .tp_getset = pym_dictobj_getset,      \
     .tp_dictoffset = offsetof(pym_dictobj, dict),                            \
     .tp_weaklistoffset = offsetof(pym_dictobj, weakrefs)
 

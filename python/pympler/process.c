@@ -225,14 +225,6 @@ static PyObject *get_optional(PyObject *obj, const char *name, int *missing)
 }
 
 /* ======================================================================
- * instances with a __dict__: shared slots
- * ====================================================================== */
-
-static PyGetSetDef Dict_getset[] = {
-    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL, NULL},
-    {NULL, NULL, NULL, NULL, NULL}};
-
-/* ======================================================================
  * _ProcessMemoryInfo
  * ====================================================================== */
 
@@ -321,43 +313,6 @@ done:
     return r;
 }
 
-/* __reduce_ex__(protocol).  Protocols 2 and up: object's (copyreg.__newobj__
- * and the __dict__, as for Pympler's Python classes).  Protocols 0 and 1:
- * what copyreg._reduce_ex gives a Python class -- (copyreg._reconstructor,
- * (cls, object, None), state) -- which copyreg refuses to build for a class
- * implemented in C.  A __reduce__ of a subclass is honoured either way. */
-static PyObject *Dict_reduce_ex(PyObject *self, PyObject *arg)
-{
-    long proto = PyLong_Check(arg) ? PyLong_AsLong(arg) : -1;
-    if (proto == -1 && PyErr_Occurred())
-        return NULL;
-    PyObject *object = (PyObject *)&PyBaseObject_Type;
-    PyObject *mine = PyObject_GetAttrString((PyObject *)Py_TYPE(self), "__reduce__");
-    PyObject *base = mine ? PyObject_GetAttrString(object, "__reduce__") : NULL;
-    PyObject *copyreg = NULL, *recon = NULL, *state = NULL, *r = NULL;
-    if (!base)
-        goto done;
-    if (proto >= 2 || mine != base) {
-        r = PyObject_CallMethod(object, "__reduce_ex__", "OO", self, arg);
-        goto done;
-    }
-    if (!(copyreg = PyImport_ImportModule("copyreg")) || !(recon = PyObject_GetAttrString(copyreg, "_reconstructor")) ||
-        !(state = PyObject_CallMethod(self, "__getstate__", NULL)))
-        goto done;
-    int t = PyObject_IsTrue(state);
-    if (t > 0)
-        r = Py_BuildValue("(O(OOO)O)", recon, (PyObject *)Py_TYPE(self), object, Py_None, state);
-    else if (t == 0)
-        r = Py_BuildValue("(O(OOO))", recon, (PyObject *)Py_TYPE(self), object, Py_None);
-done:
-    Py_XDECREF(state);
-    Py_XDECREF(recon);
-    Py_XDECREF(copyreg);
-    Py_XDECREF(base);
-    Py_XDECREF(mine);
-    return r;
-}
-
 static PyNumberMethods PMI_as_number = {
     .nb_subtract = PMI_sub,
 };
@@ -366,7 +321,7 @@ static PyMethodDef PMI_methods[] = {
     {"update", PMI_update, METH_NOARGS,
      "update() -> bool\n\nRefresh the information using platform instruments. Returns true if\n"
      "this operation yields useful values on the current platform (never, here)."},
-    {"__reduce_ex__", Dict_reduce_ex, METH_O, "Helper for pickle."},
+    PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject PMI_Type = {
@@ -381,10 +336,8 @@ static PyTypeObject PMI_Type = {
     .tp_repr = PMI_repr,
     .tp_as_number = &PMI_as_number,
     .tp_methods = PMI_methods,
-    .tp_getset = Dict_getset,
     .tp_init = PMI_init,
-    /* tp_new: object's, set at init, so that copyreg._reconstructor's
-     * object.__new__(cls) works */
+    /* tp_new: object's (pym_dictobj_ready) */
 };
 
 /* ======================================================================
@@ -528,11 +481,8 @@ static PyMethodDef Proc_methods[] = {
 
 static PyTypeObject Proc_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoProc",
-    .tp_basicsize = sizeof(pym_dictobj),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC, size, slots: inherited */
     .tp_doc = "_ProcessMemoryInfoProc()\n\nProcess memory metrics from /proc/self/stat and /proc/self/status (Linux).",
-    .tp_traverse = pym_dictobj_traverse,
-    .tp_clear = pym_dictobj_clear,
     .tp_methods = Proc_methods,
     .tp_base = &PMI_Type,
 };
@@ -596,11 +546,8 @@ static PyMethodDef PS_methods[] = {
 
 static PyTypeObject PS_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoPS",
-    .tp_basicsize = sizeof(pym_dictobj),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC, size, slots: inherited */
     .tp_doc = "_ProcessMemoryInfoPS()\n\nThe virtual and resident size as ps reports them.",
-    .tp_traverse = pym_dictobj_traverse,
-    .tp_clear = pym_dictobj_clear,
     .tp_methods = PS_methods,
     .tp_base = &PMI_Type,
 };
@@ -634,11 +581,8 @@ static PyMethodDef Resource_methods[] = {
 
 static PyTypeObject Resource_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoResource",
-    .tp_basicsize = sizeof(pym_dictobj),
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC, size, slots: inherited */
     .tp_doc = "_ProcessMemoryInfoResource()\n\nProcess memory metrics from getrusage (the Unix fallback).",
-    .tp_traverse = pym_dictobj_traverse,
-    .tp_clear = pym_dictobj_clear,
     .tp_methods = Resource_methods,
     .tp_base = &PMI_Type,
 };
@@ -668,7 +612,7 @@ static int ThreadInfo_init(PyObject *self, PyObject *args, PyObject *kwds)
 }
 
 static PyMethodDef ThreadInfo_methods[] = {
-    {"__reduce_ex__", Dict_reduce_ex, METH_O, "Helper for pickle."},
+    PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject ThreadInfo_Type = {
@@ -677,9 +621,8 @@ static PyTypeObject ThreadInfo_Type = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "ThreadInfo(thread)\n\nInformation about an active thread: ident, name, daemon.",
     .tp_methods = ThreadInfo_methods,
-    .tp_getset = Dict_getset,
     .tp_init = ThreadInfo_init,
-    /* tp_new: object's, set at init, as for PMI_Type */
+    /* tp_new: object's (pym_dictobj_ready) */
 };
 
 
@@ -826,11 +769,9 @@ PyMODINIT_FUNC PyInit_process(void)
         pagesize = 4096;
     if (!threading_module && !(threading_module = PyImport_ImportModule("threading")))
         return NULL;
-    /* object's tp_new (a static type without one could not be instantiated) */
-    PMI_Type.tp_new = ThreadInfo_Type.tp_new = PyBaseObject_Type.tp_new;
     PyTypeObject *types[] = {&PMI_Type, &Proc_Type, &PS_Type, &Resource_Type, &ThreadInfo_Type};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        if (pym_type_ready(types[i]) < 0)
+        if (pym_dictobj_ready(types[i]) < 0)
             return NULL;
     /* class attributes: _ProcessMemoryInfo.pagesize, _ProcessMemoryInfoProc.key_map */
     PyObject *ps = PyLong_FromLong(pagesize);

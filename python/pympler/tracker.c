@@ -272,6 +272,7 @@ static PyMethodDef ST_methods[] = {
      "Compute the diff and return its table lines (an iterator)."},
     {"store_summary", FN(ST_store_summary), KW,
      "store_summary($self, /, key)\n--\n\nStore a current summary in self.summaries."},
+    PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject SummaryTracker_Type = {
@@ -284,7 +285,6 @@ static PyTypeObject SummaryTracker_Type = {
               "compares it with the previous one.",
     .tp_methods = ST_methods,
     .tp_init = ST_init,
-    .tp_new = PyType_GenericNew,
 };
 
 /* ---- ObjectTracker --------------------------------------------------------- */
@@ -464,6 +464,7 @@ static PyMethodDef OT_methods[] = {
      "print_diff($self, /, ignore=())\n--\n\nPrint the diff since the last call."},
     {"format_diff", FN(OT_format_diff), KW,
      "format_diff($self, /, ignore=())\n--\n\nThe diff since the last call as a list of lines."},
+    PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
 static PyTypeObject ObjectTracker_Type = {
@@ -475,7 +476,6 @@ static PyTypeObject ObjectTracker_Type = {
               "Holds a strong reference to every object of the last snapshot.",
     .tp_methods = OT_methods,
     .tp_init = OT_init,
-    .tp_new = PyType_GenericNew,
 };
 
 /* What Pympler's module imports and so shows (lib/py/pyrt.h). */
@@ -499,7 +499,7 @@ PyMODINIT_FUNC PyInit_tracker(void)
 {
     if (pym_rt_init() < 0)
         return NULL;
-    if (pym_type_ready(&SummaryTracker_Type) < 0 || pym_type_ready(&ObjectTracker_Type) < 0)
+    if (pym_dictobj_ready(&SummaryTracker_Type) < 0 || pym_dictobj_ready(&ObjectTracker_Type) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)

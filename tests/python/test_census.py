@@ -8,7 +8,6 @@ hostile objects.
 
 import gc
 import io
-import subprocess
 import sys
 import textwrap
 from contextlib import redirect_stdout
@@ -16,7 +15,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from pympler import muppy, summary, tracker
-from reference_paths import our_path
+from reference_paths import our_path, reference_dir, run_python
 
 
 class Marker:
@@ -373,13 +372,8 @@ def test_tracker_doc_example_runs_in_a_fresh_process():
         tr.print_diff()
         print('done')
     ''')
-    import os
-    env = dict(os.environ, PYTHONPATH=our_path())
-    p = subprocess.run([sys.executable, '-P', '-c', code], env=env, capture_output=True,
-                       text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
     header = ['  types |   # objects |   total size', '======= | =========== | ============']
-    assert p.stdout.splitlines() == header + header + ['done']
+    assert run_python(code, our_path()).splitlines() == header + header + ['done']
 
 
 def test_summarize_survives_a_representation_that_rebinds_the_dict():
@@ -442,3 +436,37 @@ def test_a_big_census_list_starts_in_the_oldest_generation():
     assert any(o is objs for o in gc.get_objects(generation=2))
     assert not any(o is objs for o in gc.get_objects(generation=0))
     assert filler[-1][0] == 149999
+
+
+DICT_OBJECTS = r'''
+import copy, gc, pickle, sys, threading
+from pympler import process, tracker
+# Python subclasses of the C classes: creating and dropping instances must
+# leave the class's reference count alone, and the class is a referent once
+class T(process.ThreadInfo):
+    pass
+class P(process._ProcessMemoryInfoProc):
+    pass
+before = sys.getrefcount(T), sys.getrefcount(P)
+for _ in range(5):
+    t, p = T(threading.current_thread()), P()
+    del t, p
+print(before == (sys.getrefcount(T), sys.getrefcount(P)))
+print(sum(x is T for x in gc.get_referents(T(threading.current_thread()))), sum(x is P for x in gc.get_referents(P())))
+# trackers keep their state in a __dict__, and pickle and copy as Pympler's do
+st = tracker.SummaryTracker()
+print(sorted(vars(st)), sorted(copy.copy(tracker.ObjectTracker()).__dict__))
+for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+    c = pickle.loads(pickle.dumps(st, proto))
+    print(proto, type(c).__name__, c.s0 == st.s0, c.ignore_self)
+class U(tracker.SummaryTracker):
+    pass
+print(type(pickle.loads(pickle.dumps(U(), 0))).__name__)
+'''
+
+
+def test_c_classes_with_a_dict_subclass_pickle_and_copy_as_pymplers():
+    ours = run_python(DICT_OBJECTS, our_path())
+    assert ours.splitlines()[:3] == ['True', '1 1', "['ignore_self', 's0', 'summaries'] ['o0']"]
+    assert '5 SummaryTracker True True' in ours and ours.endswith('U\n')
+    assert ours == run_python(DICT_OBJECTS, reference_dir())

@@ -9,13 +9,10 @@ program).
 """
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from reference_paths import our_path, reference_dir
+from reference_paths import our_path, reference_dir, run_python
 
 MODULES = ['pympler.asizeof', 'pympler.muppy', 'pympler.summary', 'pympler.tracker', 'pympler.refbrowser',
            'pympler.refgraph', 'pympler.garbagegraph', 'pympler.process', 'pympler.util.stringutils',
@@ -47,11 +44,7 @@ LEFT_OUT = {
 
 
 def describe(path):
-    env = dict(os.environ, PYTHONPATH=path)
-    p = subprocess.run([sys.executable, '-P', '-c', DESCRIBE] + MODULES, env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, p.stderr[-3000:]
-    return json.loads(p.stdout)
+    return json.loads(run_python(DESCRIBE, path, *MODULES))
 
 
 @pytest.fixture(scope='module')
@@ -99,12 +92,7 @@ def test_the_known_imports_resolve_to_the_real_objects():
     except AttributeError as e:
         print(e)
     '''
-    import textwrap
-    env = dict(os.environ, PYTHONPATH=our_path())
-    p = subprocess.run([sys.executable, '-P', '-c', textwrap.dedent(code)], env=env, capture_output=True,
-                       text=True, timeout=300)
-    assert p.returncode == 0, p.stderr[-3000:]
-    assert p.stdout == "module 'pympler.refgraph' has no attribute 'no_such_name'\n"
+    assert run_python(code, our_path()) == "module 'pympler.refgraph' has no attribute 'no_such_name'\n"
 
 
 def test_instances_know_their_module_as_pymplers_do():
@@ -115,13 +103,6 @@ def test_instances_know_their_module_as_pymplers_do():
             garbagegraph.GarbageGraph()]
     print([(type(o).__name__, o.__module__) for o in objs])
     '''
-    import textwrap
-    outs = []
-    for path in (our_path(), reference_dir()):
-        env = dict(os.environ, PYTHONPATH=path)
-        p = subprocess.run([sys.executable, '-P', '-c', textwrap.dedent(code)], env=env, capture_output=True,
-                           text=True, timeout=300)
-        assert p.returncode == 0, p.stderr[-3000:]
-        outs.append(p.stdout)
+    outs = [run_python(code, path) for path in (our_path(), reference_dir())]
     assert "('Asizer', 'pympler.asizeof')" in outs[0] and "('GarbageGraph', 'pympler.garbagegraph')" in outs[0]
     assert outs[0] == outs[1]

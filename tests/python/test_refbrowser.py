@@ -12,17 +12,14 @@ Tests named ``*default_str_func*`` use the default str_func, pympler.summary._re
 which is resolved when used.
 """
 
-import gc
 import io
 import os
 import re
-import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from reference_paths import our_path, reference_dir
+from reference_paths import our_path, reference_dir, run_python
 from pympler import refbrowser
 from pympler.refbrowser import (ConsoleBrowser, FileBrowser, InteractiveBrowser, RefBrowser,
                                 StreamBrowser, _Node)
@@ -30,12 +27,7 @@ from pympler.refbrowser import (ConsoleBrowser, FileBrowser, InteractiveBrowser,
 TYPENAME = lambda o: type(o).__name__  # noqa: E731
 
 
-def run(code, path, timeout=300):
-    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED='0')
-    p = subprocess.run([sys.executable, '-P', '-c', textwrap.dedent(code)], env=env,
-                       capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, p.stderr[-3000:]
-    return p.stdout
+run = run_python
 
 
 def both(code):
@@ -438,11 +430,7 @@ main(int(sys.argv[1]))
 
 def test_deep_chain_of_a_million_referrers():
     n = 10 ** 6 if 'LD_PRELOAD' not in os.environ else 2 * 10 ** 5  # sanitizer runs: smaller
-    env = dict(os.environ, PYTHONPATH=our_path())
-    p = subprocess.run([sys.executable, '-P', '-c', DEEP, str(n)], env=env, capture_output=True,
-                       text=True, timeout=600)
-    assert p.returncode == 0, p.stderr[-3000:]
-    depth, lists, lines = map(int, p.stdout.split())
+    depth, lists, lines = map(int, run_python(DEEP, our_path(), n, timeout=600).split())
     assert depth == n + 1 and lists == n + 1 and lines == 2
 
 

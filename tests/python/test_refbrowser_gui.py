@@ -14,12 +14,10 @@ from the reference's output before comparing.
 import os
 import shutil
 import subprocess
-import sys
-import textwrap
 
 import pytest
 
-from reference_paths import our_path, reference_dir
+from reference_paths import our_path, reference_dir, run_python
 
 
 @pytest.fixture(scope='module')
@@ -40,14 +38,8 @@ def display():
 
 
 def run(code, path, display=None):
-    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED='0')
-    env.pop('DISPLAY', None)
-    if display:
-        env['DISPLAY'] = display
-    p = subprocess.run([sys.executable, '-P', '-c', textwrap.dedent(code)], env=env, capture_output=True, text=True,
-                       timeout=300)
-    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
-    return p.stdout
+    """The code's output, run on the display (none: an empty DISPLAY)."""
+    return run_python(code, path, env={'DISPLAY': display or ''})
 
 
 WINDOW = r'''

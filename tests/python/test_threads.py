@@ -7,11 +7,8 @@ Runs in a subprocess: a crash there is this test's failure, with its output.
 """
 
 import os
-import subprocess
-import sys
-import textwrap
 
-from reference_paths import our_path
+from reference_paths import our_path, run_python
 
 CODE = r'''
 import sys, threading
@@ -68,9 +65,5 @@ print('rounds', rnd)
 
 def test_census_and_friends_while_threads_mutate_the_heap():
     rounds = 25 if 'LD_PRELOAD' not in os.environ else 10  # sanitizer runs: fewer
-    env = dict(os.environ, PYTHONPATH=our_path())
-    p = subprocess.run([sys.executable, '-P', '-c',
-                        textwrap.dedent(CODE).replace('ROUNDS', str(rounds))],
-                       env=env, capture_output=True, text=True, timeout=600)
-    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
-    assert p.stdout.split() == ['rounds', str(rounds)]
+    out = run_python(CODE.replace('ROUNDS', str(rounds)), our_path(), timeout=600)
+    assert out.split() == ['rounds', str(rounds)]
