@@ -449,9 +449,10 @@ static PyObject *get_usage(PyObject *m, PyObject *args)
     Py_XDECREF(d);
     if (!swept)
         goto done;
-    if (PyObject_Size(swept) == 0) {
+    Py_ssize_t n = PyObject_Size(swept);
+    if (n <= 0) { /* empty: None; -1: the error */
         Py_DECREF(swept);
-        res = Py_NewRef(Py_None);
+        res = n == 0 ? Py_NewRef(Py_None) : NULL;
     }
     else
         res = swept;

@@ -342,19 +342,19 @@ static PyObject *traverse(PyObject *m, PyObject *args)
         return NULL;
     }
     PyObject *summary = PyTuple_GET_ITEM(args, 0), *fn = PyTuple_GET_ITEM(args, 1);
-    PyObject *extra = PyTuple_GetSlice(args, 2, PyTuple_GET_SIZE(args)), *call = NULL;
-    PyObject *rows = NULL, *row = NULL, *cells = NULL, *cell = NULL, *res = NULL;
-    if (!extra)
-        return NULL;
-    Py_ssize_t n = PyTuple_GET_SIZE(extra);
-    if (!(call = PyTuple_New(n + 1)))
-        goto done;
-    for (Py_ssize_t i = 0; i < n; i++)
-        PyTuple_SET_ITEM(call, i + 1, Py_NewRef(PyTuple_GET_ITEM(extra, i)));
+    /* fn(x, *extra) for each x: the arguments in one C array whose first
+     * slot changes (a tuple passed to Python must not change, fn may keep it). */
+    Py_ssize_t n = PyTuple_GET_SIZE(args) - 1;
+    PyObject **call = PyMem_New(PyObject *, (size_t)n), *rows = NULL, *row = NULL, *cells = NULL, *cell = NULL;
+    PyObject *res = NULL;
+    if (!call)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 1; i < n; i++)
+        call[i] = PyTuple_GET_ITEM(args, i + 1); /* borrowed: args lives through the call */
 #define CALL_ON(x)                                                  \
     do {                                                            \
-        Py_XSETREF(((PyTupleObject *)call)->ob_item[0], Py_NewRef(x)); \
-        PyObject *r_ = PyObject_Call(fn, call, NULL);               \
+        call[0] = (x);                                              \
+        PyObject *r_ = PyObject_Vectorcall(fn, call, (size_t)n, NULL); \
         if (!r_)                                                    \
             goto done;                                              \
         Py_DECREF(r_);                                              \
@@ -383,8 +383,7 @@ done:
     Py_XDECREF(cells);
     Py_XDECREF(row);
     Py_XDECREF(rows);
-    Py_XDECREF(call);
-    Py_DECREF(extra);
+    PyMem_Free(call);
     return res;
 }
 

@@ -332,10 +332,8 @@ static int parse_ignore(PyObject *args, PyObject *kw, const char *fname, PyObjec
     *ignore = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kw, fmt, kwlist, ignore))
         return -1;
-    if (!*ignore && !(*ignore = PyTuple_New(0)))
-        return -1;
-    Py_INCREF(*ignore);
-    return 0;
+    *ignore = *ignore ? Py_NewRef(*ignore) : PyTuple_New(0);
+    return *ignore ? 0 : -1;
 }
 
 static PyObject *OT_get_objects(PyObject *self, PyObject *args, PyObject *kw)

@@ -470,3 +470,37 @@ def test_c_classes_with_a_dict_subclass_pickle_and_copy_as_pymplers():
     assert ours.splitlines()[:3] == ['True', '1 1', "['ignore_self', 's0', 'summaries'] ['o0']"]
     assert '5 SummaryTracker True True' in ours and ours.endswith('U\n')
     assert ours == run_python(DICT_OBJECTS, reference_dir())
+
+
+def test_traverse_gives_each_call_its_own_arguments():
+    # the function may keep what it is given (here as exception args)
+    kept = []
+    summary._traverse([['a', 1, 2]], lambda *a: kept.append(a), 'x')
+    assert kept == [([['a', 1, 2]], 'x'), (['a', 1, 2], 'x'), ('a', 'x'), (1, 'x'), (2, 'x')]
+    class Kept(Exception):
+        made = []
+
+        def __init__(self, *args):
+            Kept.made.append(self)   # its .args is the very tuple it was called with
+
+    summary._traverse([['k', 3, 4]], Kept)
+    assert [e.args for e in Kept.made] == [([['k', 3, 4]],), (['k', 3, 4],), ('k',), (3,), (4,)]
+
+
+def test_object_tracker_default_ignore_leaks_nothing():
+    tr = tracker.ObjectTracker()
+    tr._get_objects()
+    before = sys.getrefcount(())
+    for _ in range(100):
+        tr._get_objects()    # ignore=(): one reference to () leaked per call, once
+    assert sys.getrefcount(()) - before < 10   # a leak would be 100; others may hold a few
+
+
+def test_get_usage_with_a_sweep_that_fails():
+    real = summary._sweep
+    summary._sweep = lambda rows: iter(list(rows))   # iterable, but no len()
+    try:
+        with pytest.raises(TypeError, match='has no len'):
+            muppy._get_usage(lambda: [1, 2, 3])
+    finally:
+        summary._sweep = real
