@@ -1101,13 +1101,12 @@ static PyObject *File_print_tree(Browser *b, PyObject *args, PyObject *kwds)
     if (!(f = PyObject_CallFunction(open, "Os", filename, "w")))
         goto done;
     PyObject *w = PyObject_CallMethod(f, "write", "O", text);
-    PyObject *c = PyObject_CallMethod(f, "close", NULL);
-    if (!w || !c) {
-        Py_XDECREF(w);
-        Py_XDECREF(c);
-        goto done;
-    }
+    if (!w)
+        goto done; /* closed below, the write's error kept */
     Py_DECREF(w);
+    PyObject *c = PyObject_CallMethod(f, "close", NULL);
+    if (!c)
+        goto done;
     Py_DECREF(c);
     res = Py_NewRef(Py_None);
 done:

@@ -402,6 +402,24 @@ def test_file_browser_writes_nothing_on_error(tmp_path):
     assert f.read_text() == 'before'
 
 
+def test_file_browser_closes_once_when_the_write_fails(monkeypatch):
+    import builtins
+    closes = []
+
+    class Failing:
+        def write(self, text):
+            raise OSError('disk full')
+
+        def close(self):
+            closes.append(sys.exc_info()[0])
+
+    monkeypatch.setattr(builtins, 'open', lambda *a, **k: Failing())
+    with pytest.raises(OSError, match='disk full') as info:
+        FileBrowser(None, maxdepth=1).print_tree('x.txt', tree=_Node('a'))
+    assert closes == [None]          # once, and not run with the error pending
+    assert 'close' not in str(info.traceback)
+
+
 # ---------------------------------------------------------------- deep chains
 
 DEEP = r'''
