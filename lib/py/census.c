@@ -97,6 +97,9 @@ int pym_census_ignored(PyObject *obj)
 
 /* ---- the traversal ------------------------------------------------------ */
 
+#define RING_LAG 24
+#define RING_SIZE 32 /* a power of two above RING_LAG */
+
 typedef struct {
     const pym_census_opts *opts;
     pym_seenmap *seen;     /* remove_dups: every untracked object listed */
@@ -109,12 +112,11 @@ typedef struct {
     /* Referents queue here as tp_traverse reports them, each prefetched,
      * and are looked at RING_LAG visits later, when their memory has
      * arrived.  First in, first looked at: the order of the result is the
-     * order of the visits. */
-    PyObject **ring;
-    size_t head, tail, ringcap;
+     * order of the visits.  Never more than RING_LAG + 1 wait, so a small
+     * fixed ring; head and tail count up, slot n is ring[n % RING_SIZE]. */
+    PyObject *ring[RING_SIZE];
+    size_t head, tail;
 } census;
-
-#define RING_LAG 24
 
 static int stack_push(census *c, PyObject *obj)
 {
@@ -159,7 +161,7 @@ static int take(census *c, PyObject *ref)
 static int drain(census *c, size_t keep)
 {
     while (c->tail - c->head > keep)
-        if (take(c, c->ring[c->head++]) < 0)
+        if (take(c, c->ring[c->head++ % RING_SIZE]) < 0)
             return -1;
     return 0;
 }
@@ -168,31 +170,9 @@ static int drain(census *c, size_t keep)
 static int visit_queue(PyObject *ref, void *arg)
 {
     census *c = arg;
-    if (c->tail == c->ringcap) {
-        /* Slide the unprocessed tail to the front, or grow. */
-        size_t live = c->tail - c->head;
-        if (c->ringcap && c->head >= c->ringcap / 2) {
-            memmove(c->ring, c->ring + c->head, live * sizeof(PyObject *));
-        }
-        else {
-            size_t cap = c->ringcap ? c->ringcap * 2 : 4096;
-            PyObject **r = malloc(cap * sizeof(PyObject *));
-            if (!r) {
-                c->failed = 1;
-                return -1;
-            }
-            if (live)
-                memcpy(r, c->ring + c->head, live * sizeof(PyObject *));
-            free(c->ring);
-            c->ring = r;
-            c->ringcap = cap;
-        }
-        c->head = 0;
-        c->tail = live;
-    }
     pym_prefetch_tracked(ref);
-    c->ring[c->tail++] = ref;
-    if (c->tail - c->head > RING_LAG && take(c, c->ring[c->head++]) < 0) {
+    c->ring[c->tail++ % RING_SIZE] = ref;
+    if (c->tail - c->head > RING_LAG && take(c, c->ring[c->head++ % RING_SIZE]) < 0) {
         c->failed = 1;
         return -1;
     }
@@ -246,10 +226,7 @@ static int census_one(PyObject *obj, void *arg)
                 return -1;
         }
     }
-    if (c->tracked.n == c->tracked.cap && objvec_reserve(&c->tracked, c->tracked.n + 1) < 0)
-        return -1;
-    c->tracked.items[c->tracked.n++] = Py_NewRef(obj);
-    return 0;
+    return pym_objvec_push(&c->tracked, obj);
 }
 
 static int gc_collect(int rounds)
@@ -300,10 +277,19 @@ int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
 done:
     pym_objvec_clear(&c.tracked);
     free(c.stack);
-    free(c.ring);
     pym_seenmap_free(&c.seen);
     pym_ptrmap_free(&c.local);
     return rc;
+}
+
+PyObject *pym_census_list(const pym_census_opts *opts)
+{
+    pym_objvec v = {0};
+    if (pym_census_take(opts, &v) < 0) {
+        pym_objvec_clear(&v);
+        return NULL;
+    }
+    return pym_objvec_to_list(&v);
 }
 
 /* ---- muppy.get_diff ------------------------------------------------------ */

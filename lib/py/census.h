@@ -46,6 +46,8 @@ typedef struct {
 /* Append the census to out.  0, or -1 with an exception set (out then holds
  * what was gathered; the caller clears it). */
 int pym_census_take(const pym_census_opts *opts, pym_objvec *out);
+/* The census as a new list, or NULL with an exception. */
+PyObject *pym_census_list(const pym_census_opts *opts);
 
 /* muppy.get_diff(left, right): {'+': objects only in right, '-': objects
  * only in left}, by identity, each in its list's order.  New dict or NULL. */

@@ -40,7 +40,6 @@ struct pym_referrers {
     size_t nedges, edgecap;
     PyObject **all;      /* owned: the tracked objects edges' src index */
     size_t nall, allcap;
-    pym_referrers_stats stats;
 };
 
 /* ======================================================================
@@ -130,10 +129,6 @@ Py_ssize_t pym_referrers_of(const pym_referrers *r, PyObject *obj, PyObject *con
     return (Py_ssize_t)r->e[k].n;
 }
 
-void pym_referrers_get_stats(const pym_referrers *r, pym_referrers_stats *out)
-{
-    *out = r->stats;
-}
 
 /* ======================================================================
  * Scans
@@ -142,7 +137,6 @@ void pym_referrers_get_stats(const pym_referrers *r, pym_referrers_stats *out)
 typedef struct {
     pym_referrers *r;
     pym_ptrindex *targets; /* address -> entry index, this level only */
-    PyObject *exclude;     /* never a referrer */
     PyObject *cur;         /* the object being traversed */
     size_t cur_index;
     int oom;
@@ -166,7 +160,7 @@ static int scan_one(PyObject *op, void *arg)
 {
     scan_ctx *c = arg;
     traverseproc trav = Py_TYPE(op)->tp_traverse;
-    if (op != c->exclude && trav) {
+    if (trav) {
         c->cur = op;
         trav(op, visit_level, c);
     }
@@ -174,7 +168,7 @@ static int scan_one(PyObject *op, void *arg)
 }
 
 /* One scan: the referrers of the entries frontier[0..n). */
-static int scan_level(pym_referrers *r, const size_t *frontier, size_t n, PyObject *exclude)
+static int scan_level(pym_referrers *r, const size_t *frontier, size_t n)
 {
     scan_ctx c = {.r = r};
     c.targets = pym_ptrindex_new(2 * n + 8);
@@ -188,10 +182,8 @@ static int scan_level(pym_referrers *r, const size_t *frontier, size_t n, PyObje
             PyErr_NoMemory();
             return -1;
         }
-    c.exclude = exclude;
     pym_gc_foreach(scan_one, &c);
     pym_ptrindex_free(&c.targets);
-    r->stats.level_scans++;
     if (c.oom) {
         PyErr_NoMemory();
         return -1;
@@ -205,7 +197,7 @@ static int visit_index(PyObject *p, void *arg)
     pym_referrers *r = c->r;
     /* Every referrer is a tracked object: edges to anything else can never
      * be asked for after level 0. */
-    if (!PyObject_IS_GC(p) || !PyObject_GC_IsTracked(p))
+    if (!pym_is_tracked(p))
         return 0;
     if (r->nedges == r->edgecap) {
         size_t cap = r->edgecap ? 2 * r->edgecap : 1 << 16;
@@ -236,7 +228,7 @@ static int index_one(PyObject *op, void *arg)
     scan_ctx *c = arg;
     pym_referrers *r = c->r;
     traverseproc trav = Py_TYPE(op)->tp_traverse;
-    if (op == c->exclude || !trav)
+    if (!trav)
         return 0;
     if (r->nall == r->allcap) {
         size_t cap = r->allcap ? 2 * r->allcap : 1 << 12;
@@ -255,11 +247,10 @@ static int index_one(PyObject *op, void *arg)
 }
 
 /* One scan: every edge from a tracked object to a tracked object. */
-static int build_index(pym_referrers *r, PyObject *exclude)
+static int build_index(pym_referrers *r)
 {
-    scan_ctx c = {.r = r, .exclude = exclude};
+    scan_ctx c = {.r = r};
     pym_gc_foreach(index_one, &c);
-    r->stats.index_builds++;
     if (c.oom) {
         for (size_t i = 0; i < r->nall; i++)
             Py_DECREF(r->all[i]);
@@ -314,8 +305,7 @@ static int index_level(pym_referrers *r, const size_t *frontier, size_t n)
  * Breadth-first driver
  * ====================================================================== */
 
-int pym_referrers_collect(pym_referrers *r, PyObject *root, Py_ssize_t levels, PyTypeObject *noexpand,
-                          PyObject *exclude)
+int pym_referrers_collect(pym_referrers *r, PyObject *root, Py_ssize_t levels, PyTypeObject *noexpand)
 {
     size_t *front = NULL, *next = NULL, nfront = 0, nnext = 0, capnext = 0;
     int created, rc = -1;
@@ -331,14 +321,13 @@ int pym_referrers_collect(pym_referrers *r, PyObject *root, Py_ssize_t levels, P
     for (Py_ssize_t d = 0; d < levels && nfront; d++) {
         int step;
         if (d < PYM_REFERRERS_LEVEL_SCANS && !r->edges)
-            step = scan_level(r, front, nfront, exclude);
+            step = scan_level(r, front, nfront);
         else
-            step = (r->edges || build_index(r, exclude) == 0) ? index_level(r, front, nfront) : -1;
+            step = (r->edges || build_index(r) == 0) ? index_level(r, front, nfront) : -1;
         if (step < 0)
             goto done;
         for (size_t i = 0; i < nfront; i++)
             r->e[front[i]].done = 1;
-        r->stats.objects += nfront;
         if (d + 1 == levels)
             break;
         nnext = 0;

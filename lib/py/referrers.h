@@ -36,24 +36,13 @@ void pym_referrers_free(pym_referrers **r);
 /* Find the referrers of root and, breadth-first, of the referrers found, for
  * objects up to `levels - 1` steps away from root (levels = 0: nothing).
  * Objects of type `noexpand` (or a subtype; NULL for none) are reported as
- * referrers but their own referrers are not searched.  `exclude` (may be
- * NULL) is never reported as a referrer.  Returns 0, or -1 with an exception
- * set (MemoryError). */
-int pym_referrers_collect(pym_referrers *r, PyObject *root, Py_ssize_t levels, PyTypeObject *noexpand,
-                          PyObject *exclude);
+ * referrers but their own referrers are not searched.  Returns 0, or -1
+ * with an exception set (MemoryError). */
+int pym_referrers_collect(pym_referrers *r, PyObject *root, Py_ssize_t levels, PyTypeObject *noexpand);
 
 /* The referrers of obj in gc.get_referrers() order: returns their number and
  * sets *items (borrowed, see above), or -1 when obj's referrers were not
  * collected.  No exception is set. */
 Py_ssize_t pym_referrers_of(const pym_referrers *r, PyObject *obj, PyObject *const **items);
-
-/* Work done, for tests and benchmarks. */
-typedef struct {
-    size_t level_scans;   /* per-level scans of the gc-tracked objects */
-    size_t index_builds;  /* reverse-index scans (0 or 1) */
-    size_t objects;       /* objects whose referrers were collected */
-} pym_referrers_stats;
-
-void pym_referrers_get_stats(const pym_referrers *r, pym_referrers_stats *out);
 
 #endif

@@ -49,7 +49,6 @@ static PyObject *get_objects(PyObject *m, PyObject *args, PyObject *kw)
     PyObject *dups = NULL, *frames = NULL, *untracked = NULL;
     pym_census_opts opts = {.collect = 1, .remove_dups = 1};
     int include_frames = 0;
-    pym_objvec v = {0};
     (void)m;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "|OO$O:get_objects", kwlist, &dups, &frames,
                                      &untracked))
@@ -57,11 +56,7 @@ static PyObject *get_objects(PyObject *m, PyObject *args, PyObject *kw)
     if (parse_flag(dups, &opts.remove_dups) < 0 || parse_flag(frames, &include_frames) < 0 ||
         parse_flag(untracked, &opts.untracked) < 0)
         return NULL;
-    if (pym_census_take(&opts, &v) < 0) {
-        pym_objvec_clear(&v);
-        return NULL;
-    }
-    PyObject *list = pym_objvec_to_list(&v);
+    PyObject *list = pym_census_list(&opts);
     if (list && include_frames && append_outer_frames(list) < 0)
         Py_CLEAR(list);
     return list;
@@ -346,17 +341,9 @@ static PyObject *is_containerobject(PyObject *m, PyObject *obj)
 static PyObject *census_summary(void)
 {
     pym_census_opts opts = {.collect = 1, .remove_dups = 1};
-    pym_objvec v = {0};
-    PyObject *s = NULL;
-    if (pym_census_take(&opts, &v) < 0)
-        pym_objvec_clear(&v);
-    else {
-        PyObject *objs = pym_objvec_to_list(&v);
-        if (objs) {
-            s = pym_summary_call("summarize", objs, NULL);
-            Py_DECREF(objs);
-        }
-    }
+    PyObject *objs = pym_census_list(&opts);
+    PyObject *s = objs ? pym_summary_call("summarize", objs, NULL) : NULL;
+    Py_XDECREF(objs);
     return s;
 }
 

@@ -349,7 +349,7 @@ static PyObject *build_tree(Browser *b, PyObject *root, Py_ssize_t maxdepth)
         PyErr_NoMemory();
         goto done;
     }
-    if (!(rr = pym_referrers_new()) || pym_referrers_collect(rr, root, maxdepth, Node_Type, NULL) < 0)
+    if (!(rr = pym_referrers_new()) || pym_referrers_collect(rr, root, maxdepth, Node_Type) < 0)
         goto done;
     if (!(top = node_new(root, str_func)) || pym_ptrmap_setdefault(b->included, (uintptr_t)root, 0) < 0)
         goto nomem_or_error;

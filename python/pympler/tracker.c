@@ -68,17 +68,6 @@ static int exclude_summary(pym_ptrmap *ex, PyObject *s)
     return 0;
 }
 
-/* A census of live objects as a list; exclude may be NULL. */
-static PyObject *census_list(const pym_census_opts *opts)
-{
-    pym_objvec v = {0};
-    if (pym_census_take(opts, &v) < 0) {
-        pym_objvec_clear(&v);
-        return NULL;
-    }
-    return pym_objvec_to_list(&v);
-}
-
 /* ---- SummaryTracker -------------------------------------------------------- */
 
 static PyObject *create_summary(PyObject *self, int collect)
@@ -118,7 +107,7 @@ static PyObject *create_summary(PyObject *self, int collect)
         Py_CLEAR(v);
         opts.exclude = ex;
     }
-    if ((objs = census_list(&opts)))
+    if ((objs = pym_census_list(&opts)))
         res = pym_summary_call("summarize", objs, NULL);
 done:
     Py_XDECREF(v);
@@ -317,7 +306,7 @@ static PyObject *OT_get_objects_impl(PyObject *self, PyObject *ignore)
     }
     /* Pympler's ObjectTracker lists frames and does not collect first. */
     pym_census_opts opts = {.remove_dups = 1, .keep_frames = 1, .exclude = ex};
-    res = census_list(&opts);
+    res = pym_census_list(&opts);
 done:
     Py_XDECREF(seq);
     pym_ptrmap_free(&ex);
