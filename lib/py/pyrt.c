@@ -171,6 +171,16 @@ int pym_module_add(PyObject *m, const char *as, const char *module, const char *
     return r;
 }
 
+int pym_int_clipped(PyObject *v, const char *what, Py_ssize_t *out)
+{
+    if (!PyLong_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what, Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    *out = PyNumber_AsSsize_t(v, NULL); /* clips; runs no Python code for an int */
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
+}
+
 int pym_type_ready(PyTypeObject *tp)
 {
     if (PyType_Ready(tp) < 0)

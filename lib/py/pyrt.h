@@ -74,6 +74,11 @@ PyObject *pym_module_attr(const char *module, const char *name);
  * -1 with an exception. */
 int pym_module_add(PyObject *m, const char *as, const char *module, const char *name);
 
+/* v, an int (bool too), as a Py_ssize_t clipped to its range -- what a
+ * count, depth or bound beyond it means; TypeError "<what> must be an int,
+ * not T" for anything else.  0, or -1 with an exception. */
+int pym_int_clipped(PyObject *v, const char *what, Py_ssize_t *out);
+
 /* PyType_Ready for a static type, which also gives its instances the
  * __module__ that instances of Pympler's Python classes have (a static type
  * has it only as a class attribute).  0, or -1 with an exception. */

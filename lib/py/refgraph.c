@@ -351,24 +351,6 @@ PyObject *pym_trunc(PyObject *obj, Py_ssize_t max, int left)
     return r;
 }
 
-PyObject *pym_pp_size(double i)
-{
-    static const char *const scales[] = {"B", "KB", "MB", "GB", "TB", "EB"};
-    int degree = 0;
-    char buf[64];
-    if (i > 1024) {
-        while (i > 1024 && degree < 5) {
-            i /= 1024.0;
-            degree++;
-        }
-        snprintf(buf, sizeof buf, "%7.2f %s", i, scales[degree]);
-    }
-    else {
-        snprintf(buf, sizeof buf, "%4lld     %s", (long long)i, scales[0]);
-    }
-    return PyUnicode_FromString(buf);
-}
-
 PyObject *pym_dot_quote(PyObject *s, Py_UCS4 quote)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);

@@ -50,8 +50,6 @@ PyObject *pym_str_oneline(PyObject *obj);
  * with Python's slice bounds for any max.  New reference, or NULL with the
  * exception of str(obj). */
 PyObject *pym_trunc(PyObject *obj, Py_ssize_t max, int left);
-/* Pympler's stringutils.pp(size): '%4d     B' or '%7.2f KB' ... */
-PyObject *pym_pp_size(double size);
 
 /* Text for a double-quoted DOT string: backslashes doubled, '"' replaced by
  * `quote` (Pympler writes "'" for labels), '&' as "&amp;" (Graphviz decodes

@@ -772,6 +772,23 @@ PyObject *pym_pp_number(PyObject *n)
     return pym_pp_number_base(n, NULL);
 }
 
+PyObject *pym_pp_size(double i)
+{
+    int degree = 0;
+    char buf[64];
+    if (i > 1024) {
+        while (i > 1024 && degree < PP_NSCALES - 1) {
+            i /= 1024.0;
+            degree++;
+        }
+        snprintf(buf, sizeof buf, "%7.2f %s", i, PP_SCALES[degree]);
+    }
+    else {
+        snprintf(buf, sizeof buf, "%4lld     %s", (long long)i, PP_SCALES[0]);
+    }
+    return PyUnicode_FromString(buf);
+}
+
 /* int(t / div % mod) (mod 0: no modulo), or t % mod (div 0, as_int 0):
  * Python's operators on whatever t is. */
 static PyObject *ts_part(PyObject *t, long div, long mod, int as_int)

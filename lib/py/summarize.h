@@ -52,6 +52,9 @@ PyObject *pym_summary_call(const char *fn, PyObject *a, PyObject *b);
 PyObject *pym_pp_number_base(PyObject *n, PyObject *base);
 /* pym_pp_number_base(n, NULL). */
 PyObject *pym_pp_number(PyObject *n);
+/* The same text for a size in C: past 'EB' it stays in EB, where reports
+ * (garbage statistics, process segments) should not fail. */
+PyObject *pym_pp_size(double size);
 
 /* Pympler's stringutils.pp_timestamp(t): '' for None, else
  * '%02d:%02d:%05.2f' % (int(t / 3600), int(t / 60 % 60), t % 60) through

@@ -10,6 +10,7 @@
 #include <Python.h>
 
 #include "refgraph.h"
+#include "summarize.h" /* pym_pp_size */
 
 PyMODINIT_FUNC PyInit_garbagegraph(void);
 

@@ -157,18 +157,7 @@ done:
 
 static int int_arg(PyObject *v, const char *name, Py_ssize_t *out)
 {
-    if (!v)
-        return 0;
-    if (!PyLong_Check(v)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", name, Py_TYPE(v)->tp_name);
-        return -1;
-    }
-    int overflow;
-    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (x == -1 && PyErr_Occurred())
-        return -1;
-    *out = overflow > 0 ? PY_SSIZE_T_MAX : overflow < 0 ? PY_SSIZE_T_MIN : (Py_ssize_t)x;
-    return 0;
+    return v ? pym_int_clipped(v, name, out) : 0;
 }
 
 static PyObject *filter_(PyObject *m, PyObject *args, PyObject *kw)

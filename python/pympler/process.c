@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "dictobj.h"
-#include "refgraph.h" /* pym_pp_size: stringutils.pp */
+#include "summarize.h" /* pym_pp_size: stringutils.pp */
 
 PyMODINIT_FUNC PyInit_process(void);
 

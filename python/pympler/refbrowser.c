@@ -41,20 +41,12 @@ static PyObject *S_children, *S_write, *S_hline, *S_vline, *S_cross, *S_space;
 /* maxdepth: an int >= 0; values beyond Py_ssize_t mean "no limit". */
 static int parse_maxdepth(PyObject *v, Py_ssize_t *out)
 {
-    if (!PyLong_Check(v)) {
-        PyErr_Format(PyExc_TypeError, "maxdepth must be an int, not %.100s", Py_TYPE(v)->tp_name);
+    if (pym_int_clipped(v, "maxdepth", out) < 0)
         return -1;
-    }
-    int overflow = 0;
-    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (x == -1 && PyErr_Occurred())
-        return -1;
-    if (overflow < 0 || (!overflow && x < 0)) {
+    if (*out < 0) {
         PyErr_Format(PyExc_ValueError, "maxdepth must be >= 0, got %R", v);
         return -1;
     }
-    const Py_ssize_t most = (Py_ssize_t)((size_t)-1 >> 1); /* PY_SSIZE_T_MAX needs POSIX */
-    *out = (overflow || (unsigned long long)x > (unsigned long long)most) ? most : (Py_ssize_t)x;
     return 0;
 }
 

@@ -38,23 +38,6 @@ static PyObject *summarize(PyObject *m, PyObject *args, PyObject *kw)
     return pym_summarize(objects, reps_now());
 }
 
-static int as_ssize(PyObject *v, const char *what, Py_ssize_t *out)
-{
-    if (!PyLong_Check(v)) {
-        PyErr_Format(PyExc_TypeError, "%s must be an int, not %.100s", what, Py_TYPE(v)->tp_name);
-        return -1;
-    }
-    *out = PyLong_AsSsize_t(v);
-    if (*out == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        int neg = PyObject_RichCompareBool(v, Py_False, Py_LT);
-        if (neg < 0)
-            return -1;
-        *out = neg ? PY_SSIZE_T_MIN : PY_SSIZE_T_MAX;
-    }
-    return 0;
-}
-
 /* _repr(o, verbosity=1), vectorcall: callers such as the refbrowser call it
  * on every node, and an argument tuple would be one more live object (a
  * referrer of o, even) while it runs. */
@@ -91,7 +74,7 @@ static PyObject *repr_(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyO
         return NULL;
     }
     Py_ssize_t verbosity = 1;
-    if (vals[1] && as_ssize(vals[1], "verbosity", &verbosity) < 0)
+    if (vals[1] && pym_int_clipped(vals[1], "verbosity", &verbosity) < 0)
         return NULL;
     return pym_type_key(vals[0], verbosity, reps_now(), 1);
 }

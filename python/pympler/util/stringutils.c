@@ -15,22 +15,6 @@
 
 PyMODINIT_FUNC PyInit_stringutils(void);
 
-/* An int (or bool) as a Py_ssize_t, saturated: every caller compares it
- * with a length or uses it as a slice bound, where a value past the range
- * acts as the range's end.  0, or -1 with an exception. */
-static int int_saturated(PyObject *v, Py_ssize_t *out)
-{
-    int overflow;
-    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
-    if (x == -1 && PyErr_Occurred())
-        return -1;
-    if (overflow)
-        *out = overflow > 0 ? PY_SSIZE_T_MAX : PY_SSIZE_T_MIN;
-    else
-        *out = x > PY_SSIZE_T_MAX ? PY_SSIZE_T_MAX : x < PY_SSIZE_T_MIN ? PY_SSIZE_T_MIN : (Py_ssize_t)x;
-    return 0;
-}
-
 /* An int whose truth, comparisons and arithmetic are int's own. */
 static int plain_int(PyObject *v)
 {
@@ -108,7 +92,7 @@ static PyObject *safe_repr_impl(PyObject *obj, PyObject *clip)
     if (clip == Py_None)
         r = pym_safe_repr(obj, 0);
     else if (plain_int(clip))
-        r = int_saturated(clip, &c) < 0 ? NULL : pym_safe_repr(obj, c);
+        r = pym_int_clipped(clip, "clip", &c) < 0 ? NULL : pym_safe_repr(obj, c);
     else
         r = safe_repr_generic(obj, clip);
     if (r)
@@ -173,7 +157,7 @@ static PyObject *trunc_impl(PyObject *obj, PyObject *max, PyObject *left)
 {
     Py_ssize_t mx;
     if (plain_int(max) && (left == Py_None || plain_int(left))) {
-        if (int_saturated(max, &mx) < 0)
+        if (pym_int_clipped(max, "max", &mx) < 0)
             return NULL;
         return pym_trunc(obj, mx, left != Py_None && PyObject_IsTrue(left));
     }
