@@ -44,7 +44,8 @@ static int intern_names(void)
     INTERN(get); INTERN(has_key); INTERN(co_freevars); INTERN(co_stacksize);
     INTERN(co_cellvars); INTERN(co_nlocals); INTERN(size); INTERN(itemsize);
     INTERN(nbytes); INTERN(dtype); INTERN(start); INTERN(stop); INTERN(step);
-    INTERN(mro); INTERN(write); INTERN(flush);
+    INTERN(mro); INTERN(write); INTERN(flush); INTERN(__file__); INTERN(co_name);
+    INTERN(co_filename); INTERN(co_firstlineno);
     return 0;
 }
 
@@ -169,6 +170,14 @@ int pym_module_add(PyObject *m, const char *as, const char *module, const char *
     int r = PyModule_AddObjectRef(m, as, v);
     Py_DECREF(v);
     return r;
+}
+
+PyObject *pym_getattr_optional(PyObject *o, const char *name)
+{
+    PyObject *v = PyObject_GetAttrString(o, name);
+    if (!v && PyErr_ExceptionMatches(PyExc_AttributeError))
+        PyErr_Clear();
+    return v;
 }
 
 int pym_int_clipped(PyObject *v, const char *what, Py_ssize_t *out)

@@ -24,7 +24,8 @@ typedef struct {
         *lineno, *msg, *text, *mode, *name, *base, *items, *keys, *values,
         *iteritems, *iterkeys, *itervalues, *get, *has_key, *co_freevars,
         *co_stacksize, *co_cellvars, *co_nlocals, *size, *itemsize, *nbytes,
-        *dtype, *start, *stop, *step, *mro, *write, *flush;
+        *dtype, *start, *stop, *step, *mro, *write, *flush, *__file__, *co_name,
+        *co_filename, *co_firstlineno;
 } pym_names;
 
 extern pym_names pym_str;
@@ -73,6 +74,10 @@ PyObject *pym_module_attr(const char *module, const char *name);
 /* m.<as> = the module `module` (name NULL) or its attribute `name`.  0, or
  * -1 with an exception. */
 int pym_module_add(PyObject *m, const char *as, const char *module, const char *name);
+
+/* getattr(o, name): a new reference; NULL without an exception when o has
+ * no such attribute, NULL with one for any other failure. */
+PyObject *pym_getattr_optional(PyObject *o, const char *name);
 
 /* v, an int (bool too), as a Py_ssize_t clipped to its range -- what a
  * count, depth or bound beyond it means; TypeError "<what> must be an int,

@@ -17,18 +17,13 @@
 
 /* ---- the default representations ---------------------------------------- */
 
-static PyObject *attr(PyObject *o, const char *name)
-{
-    return PyObject_GetAttrString(o, name);
-}
-
 /* "prefix%s..." % (getattr chain) helpers */
-static PyObject *code_attr(PyObject *frame, const char *name)
+static PyObject *code_attr(PyObject *frame, PyObject *name)
 {
-    PyObject *code = attr(frame, "f_code");
+    PyObject *code = PyObject_GetAttr(frame, pym_str.f_code);
     if (!code)
         return NULL;
-    PyObject *r = attr(code, name);
+    PyObject *r = PyObject_GetAttr(code, name);
     Py_DECREF(code);
     return r;
 }
@@ -36,15 +31,15 @@ static PyObject *code_attr(PyObject *frame, const char *name)
 static PyObject *repr_frame(PyObject *f, int level)
 {
     PyObject *name = NULL, *file = NULL, *line = NULL, *res = NULL;
-    if (!(name = code_attr(f, "co_name")))
+    if (!(name = code_attr(f, pym_str.co_name)))
         goto done;
     if (level == 1) {
         res = PyUnicode_FromFormat("frame (codename: %S)", name);
         goto done;
     }
-    if (level == 3 && !(file = code_attr(f, "co_filename")))
+    if (level == 3 && !(file = code_attr(f, pym_str.co_filename)))
         goto done;
-    if (!(line = code_attr(f, "co_firstlineno")))
+    if (!(line = code_attr(f, pym_str.co_firstlineno)))
         goto done;
     if (level == 2)
         res = PyUnicode_FromFormat("frame (codename: %S, codeline: %S)", name, line);
@@ -83,7 +78,7 @@ static PyObject *set_2(PyObject *m, PyObject *s) { (void)m; return with_len("set
 static PyObject *function_1(PyObject *m, PyObject *f)
 {
     (void)m;
-    PyObject *name = attr(f, "__name__");
+    PyObject *name = PyObject_GetAttr(f, pym_str.__name__);
     if (!name)
         return NULL;
     PyObject *r = PyUnicode_FromFormat("function (%S)", name);
@@ -94,10 +89,10 @@ static PyObject *function_1(PyObject *m, PyObject *f)
 static PyObject *function_2(PyObject *m, PyObject *f)
 {
     (void)m;
-    PyObject *mod = attr(f, "__module__");
+    PyObject *mod = PyObject_GetAttr(f, pym_str.__module__);
     if (!mod)
         return NULL;
-    PyObject *name = attr(f, "__name__");
+    PyObject *name = PyObject_GetAttr(f, pym_str.__name__);
     if (!name) {
         Py_DECREF(mod);
         return NULL;
@@ -110,13 +105,10 @@ static PyObject *function_2(PyObject *m, PyObject *f)
 
 /* getattr(o, name, dflt): a new reference; dflt when the attribute is absent
  * (AttributeError), NULL on other errors. */
-static PyObject *getattr_default(PyObject *o, const char *name, PyObject *dflt)
+static PyObject *getattr_default(PyObject *o, PyObject *name, PyObject *dflt)
 {
-    PyObject *key = PyUnicode_FromString(name), *v = NULL;
-    if (!key)
-        return NULL;
-    int r = _PyObject_LookupAttr(o, key, &v);
-    Py_DECREF(key);
+    PyObject *v = NULL;
+    int r = _PyObject_LookupAttr(o, name, &v);
     if (r < 0)
         return NULL;
     return r ? v : Py_NewRef(dflt);
@@ -135,9 +127,9 @@ static PyObject *module_1(PyObject *m_, PyObject *m)
     Py_DECREF(id);
     if (!nameless)
         return NULL;
-    if (!(file = getattr_default(m, "__file__", nameless)))
+    if (!(file = getattr_default(m, pym_str.__file__, nameless)))
         goto done;
-    if (!(name = getattr_default(m, "__name__", file)))
+    if (!(name = getattr_default(m, pym_str.__name__, file)))
         goto done;
     res = PyUnicode_FromFormat("module(%S)", name);
 done:

@@ -211,19 +211,6 @@ static int set_ull(PyObject *self, const char *name, unsigned long long v)
     return set_steal(self, name, PyLong_FromUnsignedLongLong(v));
 }
 
-/* getattr(obj, name), or NULL with no error when it has no such attribute
- * (*missing set); NULL with an error for any other failure. */
-static PyObject *get_optional(PyObject *obj, const char *name, int *missing)
-{
-    PyObject *v = PyObject_GetAttrString(obj, name);
-    *missing = 0;
-    if (!v && PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        PyErr_Clear();
-        *missing = 1;
-    }
-    return v;
-}
-
 /* ======================================================================
  * _ProcessMemoryInfo
  * ====================================================================== */
@@ -290,11 +277,10 @@ static PyObject *PMI_sub(PyObject *a, PyObject *b)
     if (!PyObject_TypeCheck(a, &PMI_Type))
         Py_RETURN_NOTIMPLEMENTED;
     PyObject *brss = NULL, *bvsz = NULL, *arss = NULL, *avsz = NULL, *drss = NULL, *dvsz = NULL, *r = NULL;
-    int missing;
-    brss = get_optional(b, "rss", &missing);
+    brss = pym_getattr_optional(b, "rss");
     if (brss)
-        bvsz = get_optional(b, "vsz", &missing);
-    if (missing) {
+        bvsz = pym_getattr_optional(b, "vsz");
+    if (!bvsz && !PyErr_Occurred()) { /* no rss or no vsz */
         r = Py_NewRef(Py_NotImplemented);
         goto done;
     }
@@ -600,9 +586,8 @@ static int ThreadInfo_init(PyObject *self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:ThreadInfo", kwlist, &thread))
         return -1;
     for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++) {
-        int missing;
-        PyObject *v = get_optional(thread, attrs[i], &missing);
-        if (missing)
+        PyObject *v = pym_getattr_optional(thread, attrs[i]);
+        if (!v && !PyErr_Occurred())
             PyErr_Format(PyExc_TypeError, "ThreadInfo() argument must be a thread (with ident, name and daemon), not %.100s",
                          Py_TYPE(thread)->tp_name);
         if (set_steal(self, attrs[i], v) < 0)

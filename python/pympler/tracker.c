@@ -33,17 +33,6 @@ static PyObject *call_method(PyObject *self, const char *name, PyObject *arg1, P
     return r;
 }
 
-/* The attribute, or NULL without exception when it is absent. */
-static PyObject *attr_or_null(PyObject *self, const char *name)
-{
-    PyObject *key = PyUnicode_FromString(name), *v = NULL;
-    if (!key)
-        return NULL;
-    int r = _PyObject_LookupAttr(self, key, &v);
-    Py_DECREF(key);
-    return r > 0 ? v : NULL;
-}
-
 static int exclude_add(pym_ptrmap *ex, PyObject *o)
 {
     if (pym_ptrmap_set(ex, (uintptr_t)o, 1) < 0) {
@@ -75,7 +64,7 @@ static PyObject *create_summary(PyObject *self, int collect)
     pym_census_opts opts = {.collect = collect, .remove_dups = 1};
     pym_ptrmap *ex = NULL;
     PyObject *objs = NULL, *res = NULL, *v = NULL;
-    PyObject *flag = attr_or_null(self, "ignore_self");
+    PyObject *flag = pym_getattr_optional(self, "ignore_self");
     if (PyErr_Occurred())
         return NULL;
     int ignore = flag ? PyObject_IsTrue(flag) : 1;
@@ -87,12 +76,12 @@ static PyObject *create_summary(PyObject *self, int collect)
             return PyErr_NoMemory();
         static const char *const own[] = {"s0", "s1"};
         for (int i = 0; i < 2; i++) {
-            v = attr_or_null(self, own[i]);
+            v = pym_getattr_optional(self, own[i]);
             if (PyErr_Occurred() || exclude_summary(ex, v) < 0)
                 goto done;
             Py_CLEAR(v);
         }
-        v = attr_or_null(self, "summaries");
+        v = pym_getattr_optional(self, "summaries");
         if (PyErr_Occurred())
             goto done;
         if (v && PyDict_Check(v)) {
@@ -296,7 +285,7 @@ static PyObject *OT_get_objects_impl(PyObject *self, PyObject *ignore)
             goto done;
     static const char *const own[] = {"o0", "o1"};
     for (int i = 0; i < 2; i++) {
-        PyObject *v = attr_or_null(self, own[i]);
+        PyObject *v = pym_getattr_optional(self, own[i]);
         if (PyErr_Occurred())
             goto done;
         int r = v ? exclude_add(ex, v) : 0;
