@@ -223,6 +223,13 @@ static int visit_ref(PyObject *ref, void *arg)
     return 0;
 }
 
+/* Add o's referents not met yet to c->out.  0, or -1 on failure. */
+static int referents_into(refctx *c, PyObject *o)
+{
+    traverseproc trav = Py_TYPE(o)->tp_traverse;
+    return PyObject_IS_GC(o) && trav && trav(o, visit_ref, c) && c->failed ? -1 : 0;
+}
+
 static PyObject *get_referents(PyObject *m, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"object", "level", NULL};
@@ -242,23 +249,15 @@ static PyObject *get_referents(PyObject *m, PyObject *args, PyObject *kw)
         goto fail;
     /* Breadth first, one level of referents per round (level 0 is level 1,
      * as in Pympler); each object once, in the order first met. */
-    Py_ssize_t start = 0, end;
-    for (Py_ssize_t round = 0; round < (level > 1 ? level : 1); round++) {
-        end = PyList_GET_SIZE(c.out);
-        if (round == 0) {
-            if (PyObject_IS_GC(obj) && Py_TYPE(obj)->tp_traverse &&
-                Py_TYPE(obj)->tp_traverse(obj, visit_ref, &c) && c.failed)
-                goto fail;
-            continue;
-        }
+    if (referents_into(&c, obj) < 0)
+        goto fail;
+    for (Py_ssize_t round = 1, start = 0; round < level; round++) {
+        Py_ssize_t end = PyList_GET_SIZE(c.out);
         if (start == end)
             break;
-        for (Py_ssize_t i = start; i < end; i++) {
-            PyObject *o = PyList_GET_ITEM(c.out, i);
-            if (PyObject_IS_GC(o) && Py_TYPE(o)->tp_traverse &&
-                Py_TYPE(o)->tp_traverse(o, visit_ref, &c) && c.failed)
+        for (Py_ssize_t i = start; i < end; i++)
+            if (referents_into(&c, PyList_GET_ITEM(c.out, i)) < 0)
                 goto fail;
-        }
         start = end;
     }
     pym_ptrmap_free(&c.seen);
@@ -354,7 +353,7 @@ static PyObject *print_summary(PyObject *m, PyObject *unused)
  * a no-op is subtracted. */
 static PyObject *usage_once(PyObject *fn, PyObject *args)
 {
-    PyObject *before = census_summary(), *after = NULL, *diff = NULL, *r;
+    PyObject *before = census_summary(), *after = NULL, *subtract = NULL, *diff = NULL, *r;
     if (!before)
         return NULL;
     if (!(r = PyObject_Call(fn, args, NULL)))
@@ -362,15 +361,17 @@ static PyObject *usage_once(PyObject *fn, PyObject *args)
     Py_DECREF(r);
     if (!(after = census_summary()))
         goto done;
-    /* `before` itself (a list of rows) exists in `after`: take it out. */
-    if ((r = pym_summary_call("_subtract", after, before)) == NULL)
+    /* `before` itself (a list of rows) and its rows exist in `after`: take
+     * them out. */
+    if (!(subtract = pym_module_attr("pympler.summary", "_subtract")) ||
+        !(r = PyObject_CallFunctionObjArgs(subtract, after, before, NULL)))
         goto done;
     Py_DECREF(r);
     PyObject *it = PyObject_GetIter(before), *row;
     if (!it)
         goto done;
     while ((row = PyIter_Next(it))) {
-        r = pym_summary_call("_subtract", after, row);
+        r = PyObject_CallFunctionObjArgs(subtract, after, row, NULL);
         Py_DECREF(row);
         if (!r)
             break;
@@ -384,6 +385,7 @@ static PyObject *usage_once(PyObject *fn, PyObject *args)
         Py_DECREF(r);
     }
 done:
+    Py_XDECREF(subtract);
     Py_XDECREF(before);
     Py_XDECREF(after);
     return diff;
