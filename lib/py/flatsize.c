@@ -416,7 +416,7 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
  * static type's __sizeof__ cannot change; a class's can, so for heap types
  * the choice is tied to the type's version tag, which CPython invalidates
  * whenever the class or one of its bases is modified. */
-enum { SZ_GENERIC = 1, SZ_OBJECT, SZ_INT, SZ_STR, SZ_LIST, SZ_SET, SZ_CFUNC };
+enum { SZ_GENERIC = 1, SZ_CFUNC };
 
 static void resolve(pym_typedef *td, PyTypeObject *tp)
 {
@@ -424,6 +424,7 @@ static void resolve(pym_typedef *td, PyTypeObject *tp)
         sizeof_init();
     td->sz_type = tp;
     td->sz_kind = SZ_GENERIC;
+    td->sz_fn = NULL;
     td->sz_pre = pym_preheader_size(tp);
     PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* assigns a version tag */
     if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
@@ -436,23 +437,13 @@ static void resolve(pym_typedef *td, PyTypeObject *tp)
     if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type))
         return;
     PyMethodDef *ml = ((PyMethodDescrObject *)d)->d_method;
-    PyCFunction f = ml->ml_meth;
-    td->sz_fn = f;
-    if (f == sizeof_object)
-        td->sz_kind = SZ_OBJECT;
-    else if (f == sizeof_int)
-        td->sz_kind = SZ_INT;
-    else if (f == sizeof_str)
-        td->sz_kind = SZ_STR;
-    else if (f == sizeof_list)
-        td->sz_kind = SZ_LIST;
-    else if (f == sizeof_set || f == sizeof_frozenset)
-        td->sz_kind = SZ_SET;
-    else if ((ml->ml_flags & ~(METH_COEXIST)) == METH_NOARGS)
+    td->sz_fn = ml->ml_meth;
+    if ((ml->ml_flags & ~(METH_COEXIST)) == METH_NOARGS)
         td->sz_kind = SZ_CFUNC;
 }
 
-/* getsizeof through the typedef's remembered method; -1 with exception. */
+/* getsizeof through the typedef's remembered method (computed inline by
+ * known_sizeof when it is one of the builtins'); -1 with exception. */
 static Py_ssize_t cached_getsizeof(pym_typedef *td, PyObject *obj)
 {
     PyTypeObject *tp = Py_TYPE(obj);
@@ -463,35 +454,11 @@ static Py_ssize_t cached_getsizeof(pym_typedef *td, PyObject *obj)
         if (!td->sz_type)
             return pym_getsizeof(obj);
     }
-    Py_ssize_t s;
-    switch (td->sz_kind) {
-    case SZ_OBJECT:
-        s = tp->tp_basicsize + (tp->tp_itemsize > 0 ? Py_SIZE(obj) * tp->tp_itemsize : 0);
-        break;
-    case SZ_INT: {
-        Py_ssize_t n = Py_SIZE(obj);
-        n = n < 0 ? -n : n;
-        s = (Py_ssize_t)offsetof(PyLongObject, ob_digit) + (n < 1 ? 1 : n) * (Py_ssize_t)sizeof(digit);
-        break;
-    }
-    case SZ_STR:
-        s = str_sizeof_inline(obj);
-        if (s < 0)
-            s = sizeof_result(td->sz_fn(obj, NULL));
-        break;
-    case SZ_LIST:
-        s = tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
-        break;
-    case SZ_SET: {
-        PySetObject *so = (PySetObject *)obj;
-        s = tp->tp_basicsize + (so->table != so->smalltable ? (so->mask + 1) * (Py_ssize_t)sizeof(setentry) : 0);
-        break;
-    }
-    case SZ_CFUNC:
+    Py_ssize_t s = td->sz_fn ? known_sizeof(td->sz_fn, obj) : -2;
+    if (s == -2) {
+        if (td->sz_kind != SZ_CFUNC)
+            return pym_getsizeof(obj);
         s = sizeof_result(td->sz_fn(obj, NULL));
-        break;
-    default:
-        return pym_getsizeof(obj);
     }
     return s < 0 ? -1 : s + td->sz_pre;
 }
