@@ -717,6 +717,17 @@ static int pre_add(printer *p, const Py_UCS4 *s, size_t n)
     return 0;
 }
 
+/* prefix += s (a str), keeping the counts. */
+static int pre_add_str(printer *p, PyObject *s)
+{
+    size_t at = p->pre.len;
+    if (ubuf_append_str(&p->pre, s) < 0)
+        return -1;
+    counter_feed(&p->ccross, p->pre.d + at, p->pre.len - at);
+    counter_feed(&p->cvline, p->pre.d + at, p->pre.len - at);
+    return 0;
+}
+
 static int emit(printer *p, const Py_UCS4 *s, size_t n)
 {
     static const Py_UCS4 nl = '\n';
@@ -765,13 +776,8 @@ static int print_enter(printer *p, PyObject *tree, size_t base, PyObject **next)
     if (is_node && (n = children_len(tree)) < 0)
         goto error;
     /* prefix += str(tree); carryon += space * len(str(tree)): two calls */
-    if (!(s = PyObject_Str(tree)) || ubuf_reserve(&p->pre, (size_t)PyUnicode_GET_LENGTH(s) + 1) < 0)
+    if (!(s = PyObject_Str(tree)) || pre_add_str(p, s) < 0)
         goto error;
-    size_t at = p->pre.len;
-    if (ubuf_append_str(&p->pre, s) < 0)
-        goto error;
-    counter_feed(&p->ccross, p->pre.d + at, p->pre.len - at);
-    counter_feed(&p->cvline, p->pre.d + at, p->pre.len - at);
     Py_SETREF(s, PyObject_Str(tree));
     if (!s)
         goto error;
@@ -887,10 +893,8 @@ static int print_tree_text(PyObject *tree, PyObject *write, Py_ssize_t maxdepth,
     counter_reset(&p.ccross);
     counter_reset(&p.cvline);
     /* _print(tree, prefix, carryon) starts from what its caller built. */
-    if ((prefix && ubuf_append_str(&p.pre, prefix) < 0) || (carryon && ubuf_append_str(&p.car, carryon) < 0))
+    if ((prefix && pre_add_str(&p, prefix) < 0) || (carryon && ubuf_append_str(&p.car, carryon) < 0))
         goto done;
-    counter_feed(&p.ccross, p.pre.d, p.pre.len);
-    counter_feed(&p.cvline, p.pre.d, p.pre.len);
     PyObject *next = Py_NewRef(tree);
     for (;;) {
         while (next) {
