@@ -60,7 +60,7 @@ typedef struct {
     int to_pos;        /* 1: each value is appended to the positional arguments */
 } pym_opt;
 
-/* Values parsed by pym_opts_parse: value[i] for option i (NULL when absent;
+/* Values parsed by pym_cmd_parse: value[i] for option i (NULL when absent;
  * "" for a given flag), positional arguments in pos[0..npos).  A "program"
  * subcommand stops at the first positional argument or at -m/-c (which then
  * lead pos), so that the rest belongs to the program. */
@@ -71,19 +71,14 @@ typedef struct {
     int help;
 } pym_opts_result;
 
-/* Parse argv[first..argc).  When `program` is set, "-m X" and "-c X" and the
- * first positional argument end option parsing (they and what follows go to
- * pos, -m/-c included).  Returns -1 when all is well, else an exit status
- * after reporting the usage error on stderr. */
-int pym_opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv, int first,
-                   pym_opts_result *res);
-
 /* A subcommand's state: `size` bytes plus argc positional slots, zeroed;
  * NULL after "out of memory" on stderr. */
 void *pym_cmd_state_new(size_t size, int argc);
-/* pym_opts_parse of a subcommand's argv (from argv[2]), --help answered
- * with help_text and the exit statuses: returns -1 to go on, else the exit
- * status (0 after the help, or a usage error's). */
+/* Parse a subcommand's argv (from argv[2]); --help is answered with
+ * help_text and the exit statuses.  When `program` is set, "-m X" and
+ * "-c X" and the first positional argument end option parsing (they and
+ * what follows go to pos, -m/-c included).  Returns -1 to go on, else the
+ * exit status (0 after the help, or a usage error's, reported on stderr). */
 int pym_cmd_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv,
                   const char *help_text, pym_opts_result *res);
 
@@ -129,7 +124,7 @@ typedef struct {
     char **argv;
 } pym_program;
 
-/* Fill *prog from pos[0..npos) as left by pym_opts_parse in program mode.
+/* Fill *prog from pos[0..npos) as left by pym_cmd_parse in program mode.
  * Returns -1, or PYM_EXIT_USAGE after reporting (no program, -m without a
  * module, missing or unreadable script). */
 int pym_program_from_args(pym_program *prog, const char *cmd, const char **pos, int npos);
@@ -137,7 +132,6 @@ int pym_program_from_args(pym_program *prog, const char *cmd, const char **pos, 
 /* Outcome of pym_program_run. */
 typedef struct {
     int status;  /* the exit status python3 would have given */
-    int raised;  /* 1: an uncaught exception (traceback printed) */
     int interrupted; /* 1: an uncaught KeyboardInterrupt */
 } pym_program_result;
 
@@ -164,8 +158,6 @@ typedef struct {
 int pym_output_divert(const pym_output *out);
 void pym_output_undivert(int saved);
 
-/* 1 when out is stdout. */
-int pym_output_is_stdout(const pym_output *out);
 /* Check before the work that the file can be created: its directory exists
  * and is writable, and path is not a directory.  Returns -1 when fine, else
  * PYM_EXIT_OUTPUT after one line on stderr. */
@@ -176,7 +168,7 @@ int pym_output_check(const pym_output *out);
  * is ever left at the path).  Returns -1 when written, else PYM_EXIT_OUTPUT
  * after one line on stderr (the Python error, if any, cleared). */
 int pym_output_write(const pym_output *out, PyObject *data);
-/* Write a str and a newline to sys.stdout, then flush.  Returns 0 or -1
+/* Write a str and a newline to sys.stdout.  Returns 0 or -1
  * with an exception set. */
 int pym_stdout_write_line(PyObject *text);
 /* Flush sys.stdout and sys.stderr.  Returns 0 or -1 with an exception set. */
@@ -188,6 +180,9 @@ int pym_stdio_flush(void);
 PyObject *pym_import_attr(const char *module, const char *name);
 /* Run code (mode Py_file_input or Py_eval_input) in dict ns. */
 PyObject *pym_run_code(const char *code, const char *filename, int mode, PyObject *ns);
+/* lst.sort(key=operator.itemgetter(key), reverse=reverse): in place,
+ * stable.  0, or -1 with an exception. */
+int pym_sort_by_item(PyObject *lst, PyObject *key, int reverse);
 /* The dict of the __main__ module (borrowed), or NULL with an exception. */
 PyObject *pym_main_dict(void);
 /* Where a program or an expression runs: __main__'s dict, or under python -m

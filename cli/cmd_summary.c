@@ -1,10 +1,10 @@
 /* cmd_summary.c: pympler summary -- run a program as python3 would, then
  * print pympler.summary's table of the live objects (summarize(get_objects())),
- * or with --diff what the program added (summary.get_diff of summaries taken
- * before and after it, the command's own objects left out). */
+ * or with --diff what the program added (the diff of a
+ * pympler.tracker.SummaryTracker made before it, which leaves its own
+ * summaries out). */
 #include "cli.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,117 +84,52 @@ static PyObject *table(const state_t *st, PyObject *rows)
     return lines;
 }
 
-/* ---------------------------------------------------------------- the baseline of --diff */
-
-/* The objects of the baseline summary: the list, its rows, and the row
- * items only the rows refer to -- the command's own, left out of the second
- * summary (what pympler.base.SummaryTracker(ignore_self=True) does).
- * Kept as a sorted C array of borrowed pointers, off the Python heap, so that
- * keeping it adds no object to the census. */
-typedef struct {
-    PyObject **objs;
-    size_t n;
-} own_set;
-
-static int ptr_cmp(const void *a, const void *b)
-{
-    uintptr_t x = (uintptr_t) * (PyObject *const *)a, y = (uintptr_t) * (PyObject *const *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int own_set_build(own_set *own, PyObject *base)
-{
-    Py_ssize_t nrows = PyList_GET_SIZE(base), cap = 1 + nrows * 4;
-
-    own->n = 0;
-    own->objs = malloc((size_t)cap * sizeof *own->objs);
-    if (own->objs == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    own->objs[own->n++] = base;
-    for (Py_ssize_t i = 0; i < nrows; i++) {
-        PyObject *row = PyList_GET_ITEM(base, i);
-        own->objs[own->n++] = row;
-        if (!PyList_Check(row))
-            continue;
-        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(row) && j < 3; j++)
-            if (Py_REFCNT(PyList_GET_ITEM(row, j)) == 1)
-                own->objs[own->n++] = PyList_GET_ITEM(row, j);
-    }
-    qsort(own->objs, own->n, sizeof *own->objs, ptr_cmp);
-    return 0;
-}
-
-/* summarize(get_objects(untracked=...)) without the objects of own (may
- * be NULL). */
-static PyObject *census(const own_set *own, int untracked)
+/* summarize(get_objects(untracked=...)) now. */
+static PyObject *census(int untracked)
 {
     PyObject *get_objects = pym_import_attr("pympler.muppy", "get_objects");
     PyObject *summarize = get_objects ? pym_import_attr("pympler.summary", "summarize") : NULL;
     PyObject *kw = summarize ? Py_BuildValue("{sO}", "untracked", untracked ? Py_True : Py_False) : NULL;
     PyObject *noargs = kw ? PyTuple_New(0) : NULL;
-    PyObject *objs = noargs ? PyObject_Call(get_objects, noargs, kw) : NULL, *kept = NULL, *rows = NULL;
-    Py_XDECREF(kw);
-    Py_XDECREF(noargs);
-
-    if (objs != NULL && own != NULL && PyList_Check(objs)) {
-        kept = PyList_New(0);
-        for (Py_ssize_t i = 0; kept && i < PyList_GET_SIZE(objs); i++) {
-            PyObject *o = PyList_GET_ITEM(objs, i);
-            if (!bsearch(&o, own->objs, own->n, sizeof *own->objs, ptr_cmp) && PyList_Append(kept, o) < 0)
-                Py_CLEAR(kept);
-        }
-        Py_SETREF(objs, kept);
-    }
-    rows = objs ? PyObject_CallOneArg(summarize, objs) : NULL;
+    PyObject *objs = noargs ? PyObject_Call(get_objects, noargs, kw) : NULL;
+    PyObject *rows = objs ? PyObject_CallOneArg(summarize, objs) : NULL;
     Py_XDECREF(objs);
+    Py_XDECREF(noargs);
+    Py_XDECREF(kw);
     Py_XDECREF(summarize);
     Py_XDECREF(get_objects);
     return rows;
 }
 
-/* The rows to print: the census now, or its difference from base. */
-static PyObject *report_rows(PyObject *base, int untracked)
+/* --diff: a pympler.tracker.SummaryTracker made before the program, which
+ * leaves its own summaries out of its census. */
+static PyObject *tracker_new(int untracked)
 {
-    own_set own = {NULL, 0};
-    PyObject *now, *diff, *sweep;
-
-    if (base == NULL)
-        return census(NULL, untracked);
-    if (own_set_build(&own, base) < 0)
-        return NULL;
-    now = census(&own, untracked);
-    free(own.objs);
-    if (now == NULL)
-        return NULL;
-    diff = pym_import_attr("pympler.summary", "get_diff");
-    sweep = diff ? pym_import_attr("pympler.summary", "_sweep") : NULL;
-    Py_XSETREF(diff, sweep ? PyObject_CallFunctionObjArgs(diff, base, now, NULL) : NULL);
-    Py_DECREF(now);
-    Py_XSETREF(diff, diff ? PyObject_CallOneArg(sweep, diff) : NULL);
-    Py_XDECREF(sweep);
-    return diff;
+    PyObject *cls = pym_import_attr("pympler.tracker", "SummaryTracker");
+    PyObject *kw = cls ? Py_BuildValue("{sO}", "untracked", untracked ? Py_True : Py_False) : NULL;
+    PyObject *noargs = kw ? PyTuple_New(0) : NULL;
+    PyObject *tr = noargs ? PyObject_Call(cls, noargs, kw) : NULL;
+    Py_XDECREF(noargs);
+    Py_XDECREF(kw);
+    Py_XDECREF(cls);
+    return tr;
 }
 
-/* The report as one str; base is the summary taken before the program
- * (--diff) or NULL. */
-static PyObject *report(const state_t *st, PyObject *base)
+/* The report as one str; tracker: the --diff tracker made before the
+ * program, or NULL. */
+static PyObject *report(const state_t *st, PyObject *tracker)
 {
-    PyObject *rows = report_rows(base, st->value[O_UNTRACKED] != NULL), *lines, *sep, *text, *nl;
+    PyObject *rows = tracker ? PyObject_CallMethod(tracker, "diff", NULL) : census(st->value[O_UNTRACKED] != NULL);
+    PyObject *lines, *sep, *text, *nl;
 
     if (rows != NULL && st->value[O_SORT] && !strcmp(st->value[O_SORT], "type")) {
         /* format_'s sort by type compares the types of the row names (all
          * str, as in Pympler): order the rows by name first */
-        PyObject *sorted = PyEval_GetBuiltins() ? PyDict_GetItemString(PyEval_GetBuiltins(), "sorted") : NULL;
-        PyObject *key = sorted ? pym_import_attr("operator", "itemgetter") : NULL;
-        PyObject *k = key ? PyObject_CallFunction(key, "i", 0) : NULL;
-        PyObject *args = k ? PyTuple_Pack(1, rows) : NULL, *kw = args ? Py_BuildValue("{sO}", "key", k) : NULL;
-        Py_XSETREF(rows, kw ? PyObject_Call(sorted, args, kw) : NULL);
-        Py_XDECREF(kw);
-        Py_XDECREF(args);
-        Py_XDECREF(k);
-        Py_XDECREF(key);
+        PyObject *zero = PyLong_FromLong(0);
+        Py_XSETREF(rows, zero ? PySequence_List(rows) : NULL);
+        if (rows && pym_sort_by_item(rows, zero, 0) < 0)
+            Py_CLEAR(rows);
+        Py_XDECREF(zero);
     }
     lines = rows ? table(st, rows) : NULL;
     Py_XDECREF(rows);
@@ -212,7 +147,7 @@ static PyObject *report(const state_t *st, PyObject *base)
 static int run(void *state, int embedded)
 {
     state_t *st = state;
-    PyObject *base = NULL, *text; /* the summary before the program (--diff) */
+    PyObject *tracker = NULL, *text; /* --diff */
     pym_program_result res;
     pym_output out = {NULL};
     int code, ready;
@@ -224,20 +159,20 @@ static int run(void *state, int embedded)
     Py_XDECREF(a);
     Py_XDECREF(b);
     if (ready && st->value[O_DIFF] != NULL) {
-        base = census(NULL, st->value[O_UNTRACKED] != NULL); /* the baseline */
-        ready = base != NULL;
+        tracker = tracker_new(st->value[O_UNTRACKED] != NULL); /* the baseline */
+        ready = tracker != NULL;
     }
     if (!ready || pym_program_run(&st->prog, embedded, &res) < 0) {
-        Py_XDECREF(base);
+        Py_XDECREF(tracker);
         PyErr_Print();
         return PYM_EXIT_OUTPUT;
     }
     if (res.interrupted) {
-        Py_XDECREF(base);
+        Py_XDECREF(tracker);
         return res.status;
     }
-    text = report(st, base);
-    Py_XDECREF(base);
+    text = report(st, tracker);
+    Py_XDECREF(tracker);
     if (text == NULL) {
         fputs("pympler summary: the summary failed:\n", stderr);
         PyErr_Print();

@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "graph.h"
+#include "ptrindex.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -45,35 +46,18 @@ static void cgraph_free(cgraph *c)
     free(c->uncollect);
 }
 
-/* Index of each object id: {id: index}. */
-static PyObject *id_index(PyObject *objects)
+/* The index of the object whose id is attribute name ("src", "dst") of
+ * edge e: >= 0, -1 when it is not one of the objects (no error), -2 on error. */
+static Py_ssize_t edge_end(PyObject *e, PyObject *name, const pym_ptrindex *index)
 {
-    PyObject *map = PyDict_New();
+    PyObject *id = PyObject_GetAttr(e, name);
+    void *p = id ? PyLong_AsVoidPtr(id) : NULL;
 
-    for (Py_ssize_t i = 0; map && i < PyList_GET_SIZE(objects); i++) {
-        PyObject *k = PyLong_FromVoidPtr(PyList_GET_ITEM(objects, i)), *v = k ? PyLong_FromSsize_t(i) : NULL;
-        int r = v ? PyDict_SetItem(map, k, v) : -1;
-        Py_XDECREF(k);
-        Py_XDECREF(v);
-        if (r < 0)
-            Py_CLEAR(map);
-    }
-    return map;
-}
-
-/* Index of the edge end attr ("src"/"dst") of edge e, or -1 (not a member:
- * no error) or -2 (error). */
-static Py_ssize_t edge_end(PyObject *e, const char *attr, PyObject *index)
-{
-    PyObject *id = PyObject_GetAttrString(e, attr), *v;
-
-    if (id == NULL)
-        return -2;
-    v = PyDict_GetItemWithError(index, id); /* borrowed */
-    Py_DECREF(id);
-    if (v == NULL)
+    Py_XDECREF(id);
+    if (p == NULL)
         return PyErr_Occurred() ? -2 : -1;
-    return PyLong_AsSsize_t(v);
+    uint32_t k = pym_ptrindex_get(index, (uintptr_t)p);
+    return k == PYM_PTRINDEX_NONE ? -1 : (Py_ssize_t)k;
 }
 
 static int nomem(void)
@@ -85,20 +69,26 @@ static int nomem(void)
 /* Build c from graph.objects and graph.edges. */
 static int cgraph_build(cgraph *c, PyObject *graph, PyObject *objects)
 {
-    PyObject *edges = PyObject_GetAttrString(graph, "edges"), *index = NULL, *it = NULL, *e;
+    PyObject *edges = PyObject_GetAttrString(graph, "edges"), *it = NULL, *e;
+    PyObject *s_src = PyUnicode_InternFromString("src"), *s_dst = PyUnicode_InternFromString("dst");
+    pym_ptrindex *index = NULL;
     uint32_t *src = NULL, *dst = NULL;
     size_t m = 0, cap = 0;
     int rc = -1;
 
     memset(c, 0, sizeof *c);
     c->n = PyList_GET_SIZE(objects);
-    if (edges == Py_None) { /* not computed yet */
-        PyObject *r = PyObject_CallMethod(graph, "_get_edges", NULL);
-        Py_XDECREF(r);
-        Py_SETREF(edges, r ? PyObject_GetAttrString(graph, "edges") : NULL);
-    }
-    if (edges == NULL || (index = id_index(objects)) == NULL || (it = PyObject_GetIter(edges)) == NULL)
+    if (edges == NULL || !s_src || !s_dst || (it = PyObject_GetIter(edges)) == NULL)
         goto done;
+    if ((index = pym_ptrindex_new((size_t)c->n)) == NULL) {
+        nomem();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < c->n; i++)
+        if (pym_ptrindex_put(index, (uintptr_t)PyList_GET_ITEM(objects, i), (uint32_t)i) < 0) {
+            nomem();
+            goto done;
+        }
     c->self_loop = calloc((size_t)c->n + 1, 1);
     c->uncollect = calloc((size_t)c->n + 1, 1);
     c->scc = calloc((size_t)c->n + 1, sizeof *c->scc);
@@ -107,7 +97,7 @@ static int cgraph_build(cgraph *c, PyObject *graph, PyObject *objects)
         goto done;
     }
     while ((e = PyIter_Next(it)) != NULL) {
-        Py_ssize_t s = edge_end(e, "src", index), d = s >= 0 ? edge_end(e, "dst", index) : s;
+        Py_ssize_t s = edge_end(e, s_src, index), d = s >= 0 ? edge_end(e, s_dst, index) : s;
         Py_DECREF(e);
         if (s == -2 || d == -2)
             goto done;
@@ -171,7 +161,9 @@ done:
     free(src);
     free(dst);
     Py_XDECREF(it);
-    Py_XDECREF(index);
+    pym_ptrindex_free(&index);
+    Py_XDECREF(s_src);
+    Py_XDECREF(s_dst);
     Py_XDECREF(edges);
     if (rc < 0)
         cgraph_free(c);
@@ -180,100 +172,143 @@ done:
 
 /* ---------------------------------------------------------------- the report dict */
 
-/* {"id", "type", "size", "repr", "uncollectable"} of member i. */
-static PyObject *member(PyObject *meta, int uncollectable)
+/* {"id", "type", "size", "repr", "uncollectable"} of one object, from its
+ * metadata; its size also in *size. */
+static PyObject *member(PyObject *meta, int uncollectable, long long *size)
 {
-    PyObject *id = PyObject_GetAttrString(meta, "id"), *type = NULL, *size = NULL, *str = NULL, *d = NULL;
+    PyObject *id = PyObject_GetAttrString(meta, "id"), *type = NULL, *sz = NULL, *str = NULL, *d = NULL;
 
-    if (id && (type = PyObject_GetAttrString(meta, "type")) && (size = PyObject_GetAttrString(meta, "size")) &&
-        (str = PyObject_GetAttrString(meta, "str")))
-        d = Py_BuildValue("{sOsOsOsOsO}", "id", id, "type", type, "size", size, "repr", str, "uncollectable",
+    if (id && (type = PyObject_GetAttrString(meta, "type")) && (sz = PyObject_GetAttrString(meta, "size")) &&
+        (str = PyObject_GetAttrString(meta, "str")) && ((*size = PyLong_AsLongLong(sz)) != -1 || !PyErr_Occurred()))
+        d = Py_BuildValue("{sOsOsOsOsO}", "id", id, "type", type, "size", sz, "repr", str, "uncollectable",
                           uncollectable ? Py_True : Py_False);
     Py_XDECREF(id);
     Py_XDECREF(type);
-    Py_XDECREF(size);
+    Py_XDECREF(sz);
     Py_XDECREF(str);
     return d;
 }
 
-/* Add the "size" of d (a dict with int "size") to *total. */
-static int add_size(PyObject *d, long long *total)
+/* The "types" list: [{"type", "count", "size"}], largest size first (ties in
+ * the order the types first appear). */
+static PyObject *type_counts(PyObject *members, const long long *size)
 {
-    PyObject *s = PyDict_GetItemString(d, "size"); /* borrowed */
-    long long v = s ? PyLong_AsLongLong(s) : 0;
+    Py_ssize_t n = PyList_GET_SIZE(members), nt = 0;
+    PyObject *slot_of = PyDict_New(), *names = PyList_New(0), *list = NULL; /* type -> slot; slot -> type */
+    long long *count = calloc((size_t)n + 1, sizeof *count), *total = calloc((size_t)n + 1, sizeof *total);
 
-    if (v == -1 && PyErr_Occurred())
-        return -1;
-    *total += v;
-    return 0;
-}
-
-/* sorted(lst, key=itemgetter(key), reverse=True), in place (stable). */
-static int sort_desc(PyObject *lst, const char *key)
-{
-    PyObject *itemgetter = pym_import_attr("operator", "itemgetter"), *k, *sort, *kw, *empty, *r = NULL;
-
-    k = itemgetter ? PyObject_CallFunction(itemgetter, "s", key) : NULL;
-    sort = k ? PyObject_GetAttrString(lst, "sort") : NULL;
-    kw = sort ? Py_BuildValue("{sOsO}", "key", k, "reverse", Py_True) : NULL;
-    empty = kw ? PyTuple_New(0) : NULL;
-    r = empty ? PyObject_Call(sort, empty, kw) : NULL;
-    Py_XDECREF(empty);
-    Py_XDECREF(kw);
-    Py_XDECREF(sort);
-    Py_XDECREF(k);
-    Py_XDECREF(itemgetter);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
-}
-
-/* The "types" list: [{"type", "count", "size"}], largest size first. */
-static PyObject *type_counts(PyObject *members)
-{
-    PyObject *by = PyDict_New(), *list = NULL;
-
-    if (by == NULL)
-        return NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(members); i++) {
-        PyObject *m = PyList_GET_ITEM(members, i);
-        PyObject *type = PyDict_GetItemString(m, "type"), *row; /* borrowed */
-        long long size = 0;
-        if (type == NULL || add_size(m, &size) < 0)
-            goto error;
-        row = PyDict_GetItemWithError(by, type); /* borrowed */
-        if (row == NULL) {
-            if (PyErr_Occurred())
-                goto error;
-            row = Py_BuildValue("{sOsisi}", "type", type, "count", 0, "size", 0);
-            if (row == NULL || PyDict_SetItem(by, type, row) < 0) {
-                Py_XDECREF(row);
-                goto error;
-            }
-            Py_DECREF(row);
-        }
-        PyObject *count = PyDict_GetItemString(row, "count"), *tot = PyDict_GetItemString(row, "size");
-        PyObject *nc = PyLong_FromLongLong(PyLong_AsLongLong(count) + 1);
-        PyObject *ns = nc ? PyLong_FromLongLong(PyLong_AsLongLong(tot) + size) : NULL;
-        int r = ns ? (PyDict_SetItemString(row, "count", nc) | PyDict_SetItemString(row, "size", ns)) : -1;
-        Py_XDECREF(nc);
-        Py_XDECREF(ns);
-        if (r < 0)
-            goto error;
+    if (!slot_of || !names || !count || !total) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
     }
-    list = PyDict_Values(by);
-    if (list && sort_desc(list, "size") < 0)
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *type = PyDict_GetItemString(PyList_GET_ITEM(members, i), "type"); /* borrowed */
+        PyObject *k = type ? PyDict_GetItemWithError(slot_of, type) : NULL;
+        Py_ssize_t slot = k ? PyLong_AsSsize_t(k) : nt;
+        if (type == NULL || PyErr_Occurred())
+            goto done;
+        if (k == NULL) {
+            PyObject *v = PyLong_FromSsize_t(nt++);
+            int r = v ? PyDict_SetItem(slot_of, type, v) : -1;
+            Py_XDECREF(v);
+            if (r < 0 || PyList_Append(names, type) < 0)
+                goto done;
+        }
+        count[slot]++;
+        total[slot] += size[i];
+    }
+    if ((list = PyList_New(nt)) == NULL)
+        goto done;
+    for (Py_ssize_t t = 0; t < nt; t++) {
+        PyObject *row = Py_BuildValue("{sOsLsL}", "type", PyList_GET_ITEM(names, t), "count", count[t], "size", total[t]);
+        if (row == NULL) {
+            Py_CLEAR(list);
+            goto done;
+        }
+        PyList_SET_ITEM(list, t, row);
+    }
+    PyObject *key = PyUnicode_FromString("size");
+    if (!key || pym_sort_by_item(list, key, 1) < 0)
         Py_CLEAR(list);
-error:
-    Py_DECREF(by);
+    Py_XDECREF(key);
+done:
+    free(count);
+    free(total);
+    Py_XDECREF(names);
+    Py_XDECREF(slot_of);
     return list;
+}
+
+/* The "cycles" list: the SCCs of two or more members, or of one referring to
+ * itself, each {"objects", "size", "members"}, largest size first (ties in
+ * SCC order).  *in_cycles: their members in all. */
+static PyObject *cycle_list(const cgraph *c, PyObject *members, const long long *size, Py_ssize_t *in_cycles)
+{
+    size_t nscc = (size_t)c->nscc + 1;
+    Py_ssize_t *nmem = calloc(nscc, sizeof *nmem), *cyc_of = malloc(nscc * sizeof *cyc_of), ncyc = 0;
+    uint8_t *loop = calloc(nscc, 1);
+    long long *csize = calloc(nscc, sizeof *csize);
+    PyObject *lists = NULL, *cycles = NULL;
+
+    *in_cycles = 0;
+    if (!nmem || !cyc_of || !loop || !csize) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        nmem[c->scc[i]]++;
+        loop[c->scc[i]] |= c->self_loop[i];
+    }
+    for (int64_t s = 0; s < c->nscc; s++)
+        cyc_of[s] = nmem[s] >= 2 || loop[s] ? ncyc++ : -1;
+    if ((lists = PyList_New(ncyc)) == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < ncyc; k++) {
+        PyObject *l = PyList_New(0);
+        if (l == NULL)
+            goto done;
+        PyList_SET_ITEM(lists, k, l);
+    }
+    for (Py_ssize_t i = 0; i < c->n; i++) {
+        Py_ssize_t k = cyc_of[c->scc[i]];
+        if (k < 0)
+            continue;
+        if (PyList_Append(PyList_GET_ITEM(lists, k), PyList_GET_ITEM(members, i)) < 0)
+            goto done;
+        csize[k] += size[i];
+        ++*in_cycles;
+    }
+    if ((cycles = PyList_New(ncyc)) == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < ncyc; k++) {
+        PyObject *l = PyList_GET_ITEM(lists, k);
+        PyObject *cy = Py_BuildValue("{snsLsO}", "objects", PyList_GET_SIZE(l), "size", csize[k], "members", l);
+        if (cy == NULL) {
+            Py_CLEAR(cycles);
+            goto done;
+        }
+        PyList_SET_ITEM(cycles, k, cy);
+    }
+    PyObject *key = PyUnicode_FromString("size");
+    if (!key || pym_sort_by_item(cycles, key, 1) < 0)
+        Py_CLEAR(cycles);
+    Py_XDECREF(key);
+done:
+    free(nmem);
+    free(cyc_of);
+    free(loop);
+    free(csize);
+    Py_XDECREF(lists);
+    return cycles;
 }
 
 PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *nuncollectable)
 {
     PyObject *objects = PyObject_GetAttrString(graph, "objects"), *metadata = NULL, *members = NULL;
     PyObject *cycles = NULL, *types = NULL, *report = NULL;
-    Py_ssize_t *cyc_of = NULL, *sizes_of_scc = NULL, in_cycles = 0, uncollectable = 0;
-    long long total = 0;
+    Py_ssize_t in_cycles = 0, uncollectable = 0;
+    long long total = 0, *size = NULL;
     cgraph c;
     int have_c = 0;
 
@@ -294,64 +329,22 @@ PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *n
         goto done;
     have_c = 1;
     members = PyList_New(c.n);
-    if (members == NULL)
+    size = malloc(((size_t)c.n + 1) * sizeof *size);
+    if (members == NULL || size == NULL) {
+        if (!PyErr_Occurred())
+            nomem();
         goto done;
+    }
     for (Py_ssize_t i = 0; i < c.n; i++) {
-        PyObject *m = member(PyList_GET_ITEM(metadata, i), c.uncollect[i]);
-        if (m == NULL || add_size(m, &total) < 0) {
-            Py_XDECREF(m);
+        PyObject *m = member(PyList_GET_ITEM(metadata, i), c.uncollect[i], &size[i]);
+        if (m == NULL)
             goto done;
-        }
         PyList_SET_ITEM(members, i, m);
+        total += size[i];
         uncollectable += c.uncollect[i];
     }
-    /* cycles: SCCs of >= 2 members, or a self-loop; numbered in SCC order */
-    sizes_of_scc = calloc((size_t)c.nscc + 1, sizeof *sizes_of_scc);
-    cyc_of = malloc(((size_t)c.nscc + 1) * sizeof *cyc_of);
-    if (!sizes_of_scc || !cyc_of) {
-        nomem();
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < c.n; i++)
-        sizes_of_scc[c.scc[i]]++;
-    for (Py_ssize_t i = 0; i < c.n; i++)
-        if (c.self_loop[i])
-            sizes_of_scc[c.scc[i]] = sizes_of_scc[c.scc[i]] < 2 ? -1 : sizes_of_scc[c.scc[i]];
-    cycles = PyList_New(0);
-    if (cycles == NULL)
-        goto done;
-    for (int64_t s = 0; s < c.nscc; s++) {
-        cyc_of[s] = -1;
-        if (sizes_of_scc[s] >= 2 || sizes_of_scc[s] == -1) {
-            PyObject *cy = Py_BuildValue("{sisisN}", "objects", 0, "size", 0, "members", PyList_New(0));
-            if (cy == NULL || PyList_Append(cycles, cy) < 0) {
-                Py_XDECREF(cy);
-                goto done;
-            }
-            Py_DECREF(cy);
-            cyc_of[s] = PyList_GET_SIZE(cycles) - 1;
-        }
-    }
-    for (Py_ssize_t i = 0; i < c.n; i++) {
-        Py_ssize_t k = cyc_of[c.scc[i]];
-        if (k < 0)
-            continue;
-        PyObject *cy = PyList_GET_ITEM(cycles, k), *m = PyList_GET_ITEM(members, i);
-        PyObject *lst = PyDict_GetItemString(cy, "members"); /* borrowed */
-        long long sz = 0;
-        if (lst == NULL || PyList_Append(lst, m) < 0 || add_size(m, &sz) < 0)
-            goto done;
-        PyObject *cnt = PyLong_FromSsize_t(PyList_GET_SIZE(lst));
-        PyObject *old = PyDict_GetItemString(cy, "size");
-        PyObject *nsz = cnt ? PyLong_FromLongLong(PyLong_AsLongLong(old) + sz) : NULL;
-        int r = nsz ? (PyDict_SetItemString(cy, "objects", cnt) | PyDict_SetItemString(cy, "size", nsz)) : -1;
-        Py_XDECREF(cnt);
-        Py_XDECREF(nsz);
-        if (r < 0)
-            goto done;
-        in_cycles++;
-    }
-    if (sort_desc(cycles, "size") < 0 || (types = type_counts(members)) == NULL)
+    if ((cycles = cycle_list(&c, members, size, &in_cycles)) == NULL ||
+        (types = type_counts(members, size)) == NULL)
         goto done;
     *ncycles = PyList_GET_SIZE(cycles);
     *nuncollectable = uncollectable;
@@ -359,8 +352,7 @@ PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *n
                            "in_cycles", in_cycles, "cycles", *ncycles, "uncollectable", uncollectable, "types",
                            types, "cycles", cycles);
 done:
-    free(cyc_of);
-    free(sizes_of_scc);
+    free(size);
     if (have_c)
         cgraph_free(&c);
     Py_XDECREF(types);

@@ -57,12 +57,12 @@ static int find_opt(const pym_opt *opts, size_t nopts, const char *arg, const ch
     return -1;
 }
 
-int pym_opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv, int first,
-                   pym_opts_result *res)
+/* Parse argv[2..argc) (see pym_cmd_parse). */
+static int opts_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv, pym_opts_result *res)
 {
     const char *cmd = argv[1];
 
-    for (int i = first; i < argc; i++) {
+    for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *value;
         int k;
 
@@ -139,7 +139,7 @@ int pym_cmd_parsed(void *st, int code, void **out)
 int pym_cmd_parse(const pym_opt *opts, size_t nopts, int program, int argc, char **argv,
                   const char *help_text, pym_opts_result *res)
 {
-    int code = pym_opts_parse(opts, nopts, program, argc, argv, 2, res);
+    int code = opts_parse(opts, nopts, program, argc, argv, res);
     if (code < 0 && res->help) {
         printf("%s%s", help_text, pym_cli_exit_help());
         return PYM_EXIT_OK;

@@ -14,21 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int pym_output_is_stdout(const pym_output *out)
+static int is_stdout(const pym_output *out)
 {
     return out->path == NULL || !strcmp(out->path, "-");
 }
 
-/* Flush what Python and C buffered for stdout. */
+/* Flush what Python and C buffered for stdout (errors ignored: the
+ * descriptor is about to change). */
 static void flush_stdout(void)
 {
-    PyObject *o = PySys_GetObject("stdout"); /* borrowed */
-    if (o != NULL && o != Py_None) {
-        PyObject *r = PyObject_CallMethod(o, "flush", NULL);
-        if (r == NULL)
-            PyErr_Clear();
-        Py_XDECREF(r);
-    }
+    if (pym_stdio_flush() < 0)
+        PyErr_Clear();
     fflush(stdout);
 }
 
@@ -85,7 +81,7 @@ int pym_output_check(const pym_output *out)
     char dir[PATH_MAX];
     struct stat st;
 
-    if (pym_output_is_stdout(out))
+    if (is_stdout(out))
         return -1;
     if (out->path[0] == '\0')
         return cannot_write(out->path, ENOENT);
@@ -182,13 +178,14 @@ int pym_output_write(const pym_output *out, PyObject *data)
     PyObject *bytes;
     int err;
 
-    if (pym_output_is_stdout(out)) {
+    if (is_stdout(out)) {
         if (write_stdout(data) == 0)
             return -1;
         PyObject *type, *value, *tb, *msg;
         PyErr_Fetch(&type, &value, &tb);
         msg = value ? PyObject_Str(value) : NULL;
-        fprintf(stderr, "pympler: error writing output: %s\n", msg ? PyUnicode_AsUTF8(msg) : "?");
+        const char *text = msg ? PyUnicode_AsUTF8(msg) : NULL;
+        fprintf(stderr, "pympler: error writing output: %s\n", text ? text : "?");
         PyErr_Clear();
         Py_XDECREF(msg);
         Py_XDECREF(type);

@@ -342,7 +342,6 @@ int pym_program_run(const pym_program *prog, int embedded, pym_program_result *r
     if (r == NULL) {
         int system_exit = PyErr_ExceptionMatches(PyExc_SystemExit);
         res->status = pym_report_exception();
-        res->raised = !system_exit;
         res->interrupted = res->status == PYM_EXIT_INTERRUPT && !system_exit;
     }
     Py_XDECREF(r);

@@ -26,6 +26,23 @@ PyObject *pym_run_code(const char *code, const char *filename, int mode, PyObjec
     return result;
 }
 
+int pym_sort_by_item(PyObject *lst, PyObject *key, int reverse)
+{
+    PyObject *itemgetter = pym_import_attr("operator", "itemgetter");
+    PyObject *k = itemgetter ? PyObject_CallOneArg(itemgetter, key) : NULL;
+    PyObject *sort = k ? PyObject_GetAttrString(lst, "sort") : NULL;
+    PyObject *kw = sort ? Py_BuildValue("{sOsO}", "key", k, "reverse", reverse ? Py_True : Py_False) : NULL;
+    PyObject *empty = kw ? PyTuple_New(0) : NULL;
+    PyObject *r = empty ? PyObject_Call(sort, empty, kw) : NULL;
+    Py_XDECREF(empty);
+    Py_XDECREF(kw);
+    Py_XDECREF(sort);
+    Py_XDECREF(k);
+    Py_XDECREF(itemgetter);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 PyObject *pym_main_dict(void)
 {
     PyObject *main_mod = PyImport_AddModule("__main__"); /* borrowed */

@@ -71,6 +71,12 @@ static PyObject *create_summary(PyObject *self, int collect)
     Py_XDECREF(flag);
     if (ignore < 0)
         return NULL;
+    /* untracked=True (set only then, so that vars() is Pympler's otherwise) */
+    flag = pym_getattr_optional(self, "untracked");
+    opts.untracked = flag ? PyObject_IsTrue(flag) : 0;
+    Py_XDECREF(flag);
+    if (opts.untracked < 0 || PyErr_Occurred())
+        return NULL;
     if (ignore) {
         if (!(ex = pym_ptrmap_new()))
             return PyErr_NoMemory();
@@ -113,9 +119,12 @@ static PyObject *ST_create_summary(PyObject *self, PyObject *unused)
 
 static int ST_init(PyObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"ignore_self", NULL};
+    static char *kwlist[] = {"ignore_self", "untracked", NULL};
     PyObject *ignore = Py_True;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O:SummaryTracker", kwlist, &ignore))
+    int untracked = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|O$p:SummaryTracker", kwlist, &ignore, &untracked))
+        return -1;
+    if (untracked && PyObject_SetAttrString(self, "untracked", Py_True) < 0)
         return -1;
     /* The dict and the flag first, so the first census already sees the
      * tracker as the later ones do. */
@@ -257,7 +266,7 @@ static PyTypeObject SummaryTracker_Type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.tracker.SummaryTracker",
     PYM_DICTOBJ_FIELDS,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "SummaryTracker(ignore_self=True)\n--\n\n"
+    .tp_doc = "SummaryTracker(ignore_self=True, *, untracked=False)\n--\n\n"
               "Track changes between summaries of all live objects.\n\n"
               "A first summary is taken on creation; every diff() takes a new one and\n"
               "compares it with the previous one.",

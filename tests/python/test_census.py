@@ -504,3 +504,23 @@ def test_get_usage_with_a_sweep_that_fails():
             muppy._get_usage(lambda: [1, 2, 3])
     finally:
         summary._sweep = real
+
+
+def test_summary_tracker_untracked_sees_floats_in_tuples():
+    plain, deep = tracker.SummaryTracker(), tracker.SummaryTracker(untracked=True)
+    heap = [(i, float(i)) for i in range(20000)]
+    floats = {t: sum(r[1] for r in t.diff() if r[0] == 'float') for t in (plain, deep)}
+    assert floats[deep] >= 20000 and floats[plain] < 100
+    assert deep.untracked is True and 'untracked' not in vars(plain)
+    # its own summaries stay out of its census (in a fresh process, once what
+    # the first diffs make on first use has settled)
+    code = '''
+        from pympler import tracker
+        deep = tracker.SummaryTracker(untracked=True)
+        for _ in range(4):
+            print(deep.diff() == [])
+    '''
+    assert run_python(code, our_path()).split()[2:] == ['True', 'True']
+    with pytest.raises(TypeError):
+        tracker.SummaryTracker(True, True)   # keyword only
+    del heap
