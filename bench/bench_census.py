@@ -31,7 +31,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import child_env, reference_dir, run_json  # noqa: E402
+from common import run_impl  # noqa: E402
 
 TARGET_SPEEDUP = 20.0     # at least 20x faster than Pympler 1.1
 TARGET_FLOOR_RATIO = 5.0  # within 5x of gc.get_objects()
@@ -77,9 +77,7 @@ def child(case, n, repeat):
             t2 = time.perf_counter()
             # What merely owning that many references costs: a copy of the
             # list increfs every item, freeing it decrefs them.
-            copy = objs[:]
-            t4 = time.perf_counter()
-            del copy
+            objs[:]   # the copy is made and freed at once
             t5 = time.perf_counter()
             n_objs = len(objs)
             del objs
@@ -108,17 +106,6 @@ def child(case, n, repeat):
     print(json.dumps(out))
 
 
-def run_child(impl, case, n, repeat, timeout):
-    here = os.path.abspath(__file__)
-    path = reference_dir() if impl == 'ref' else os.environ.get('PYTHONPATH', 'build/python')
-    env = child_env(os.path.abspath(path.split(os.pathsep)[0]))
-    res, err = run_json([sys.executable, '-P', here, '--child', case, str(n), str(repeat)],
-                        env, timeout, None)
-    if err:
-        raise RuntimeError('%s %s failed: %s' % (impl, case, err))
-    return res
-
-
 def verdict(ok):
     return 'PASS' if ok else 'MISS'
 
@@ -137,8 +124,8 @@ def main(argv):
     for case, title in (('c1', 'summarize(muppy.get_objects())'),
                         ('c2', 'SummaryTracker() + diff() after 100,000 new objects')):
         try:
-            ours = run_child('ours', case, n, 5, 600)
-            ref = run_child('ref', case, n, 1, 1800)
+            ours = run_impl('ours', __file__, (case, n, 5), 600)
+            ref = run_impl('ref', __file__, (case, n, 1), 1800)
         except RuntimeError as e:
             print('%s: FAILED: %s' % (case, e))
             failed = True

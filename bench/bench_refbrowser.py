@@ -25,7 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import child_env, reference_dir, run_json  # noqa: E402
+from common import run_impl  # noqa: E402
 
 
 def child(n):
@@ -50,16 +50,6 @@ def child(n):
     del filler, top
 
 
-def run_child(impl, n, timeout):
-    here = os.path.abspath(__file__)
-    path = reference_dir() if impl == 'ref' else os.environ.get('PYTHONPATH', 'build/python')
-    env = child_env(os.path.abspath(path.split(os.pathsep)[0]))
-    res, err = run_json([sys.executable, '-P', here, '--child', str(n)], env, timeout, None)
-    if err:
-        raise RuntimeError('%s failed: %s' % (impl, err))
-    return res
-
-
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--heap', type=int, default=100_000, help='filler lists (default 100,000)')
@@ -70,9 +60,9 @@ def main(argv):
         return 0
     print('refbrowser benchmark: get_tree(maxdepth=3), root with 1000 referrers')
     try:
-        ours = min((run_child('ours', args.heap, 300) for _ in range(3)), key=lambda r: r['time'])
-        ref = run_child('ref', args.heap, 1800)
-        big = run_child('ours', 10 ** 6, 300)
+        ours = min((run_impl('ours', __file__, (args.heap,), 300) for _ in range(3)), key=lambda r: r['time'])
+        ref = run_impl('ref', __file__, (args.heap,), 1800)
+        big = run_impl('ours', __file__, (10 ** 6,), 300)
     except RuntimeError as e:
         print('FAILED: %s' % e)
         return 1

@@ -72,6 +72,18 @@ def child_env(pypath):
     return env
 
 
+def run_impl(impl, script, args, timeout):
+    """Run `python3 -P script --child args...` with pympler from the reference
+    (impl 'ref') or from ours (PYTHONPATH, entries made absolute); the
+    result dict of its JSON line.  RuntimeError when the child failed."""
+    path = os.path.abspath(reference_dir()) if impl == 'ref' else ours_pythonpath(None)
+    res, err = run_json([sys.executable, '-P', os.path.abspath(script), '--child'] + [str(a) for a in args],
+                        child_env(path), timeout, None)
+    if err:
+        raise RuntimeError('%s %s failed: %s' % (impl, ' '.join(str(a) for a in args), err))
+    return res
+
+
 def run_json(cmd, env, timeout, cwd):
     """Run cmd; (result dict from its last JSON line on stdout, None), or
     (None, why it failed).  The result gets 'wall_s' and the child's stderr."""

@@ -209,7 +209,6 @@ def process_pp(i):
     return pattern % (i, ['B', 'KB', 'MB', 'GB', 'TB', 'EB'][degree])
 
 
-@pytest.mark.skipif(not HAVE_REF, reason='no reference')
 def test_the_reference_reading_this_processes_files_agrees():
     """The reference's _ProcessMemoryInfoProc, its open() redirected to our
     /proc/<pid>, read while this process waits for it: sandwiched between
@@ -281,7 +280,6 @@ def test_repr_as_the_reference():
 
 # ---------------------------------------------------------------- the other classes
 
-@pytest.mark.skipif(not HAVE_REF, reason='no reference')
 def test_ps_class_gives_what_the_references_ps_gives_for_this_pid():
     a = _ProcessMemoryInfoPS()
     ref = run_ref('''
@@ -399,7 +397,6 @@ def ours_on(root, cls=_ProcessMemoryInfoProc):
     return json.loads(json.dumps(d))
 
 
-@pytest.mark.skipif(not HAVE_REF, reason='no reference')
 def test_fake_proc_files_give_exactly_the_references_fields(tmp_path, proc_root):
     root = fake_proc(tmp_path)
     ours, ref = ours_on(root), ref_on(root)
@@ -411,7 +408,6 @@ def test_fake_proc_files_give_exactly_the_references_fields(tmp_path, proc_root)
     assert ours['os_specific'][2] == ['Locked memory size', '   0     B']
 
 
-@pytest.mark.skipif(not HAVE_REF, reason='no reference')
 def test_fake_proc_big_and_odd_values_as_the_reference(tmp_path, proc_root):
     status = (STATUS % dict(rsskb=1)).replace('VmPeak:\t  123456 kB', 'VmPeak:\t 9999999999999 kB') \
         .replace('VmLck:\t       0 kB', 'VmLck:\t 1025') .replace('VmPTE:\t     200 kB', 'VmPTE:  +1_0 kB')
@@ -477,7 +473,6 @@ def test_malformed_status_lines_are_skipped(tmp_path, proc_root):
     assert dict(pmi.os_specific)['Shared library code size'] == '%7.2f EB' % (BIG * 1024 / 1024 ** 5)
 
 
-@pytest.mark.skipif(not HAVE_REF, reason='no reference')
 def test_ps_on_fake_files(tmp_path, proc_root):
     root = fake_proc(tmp_path, pid=os.getpid())
     process._set_proc_root(root)
@@ -535,7 +530,6 @@ def test_instances_take_attributes_weakrefs_and_are_collected():
     assert r() is None
 
 
-@pytest.mark.skipif(not HAVE_REF, reason='no reference')
 def test_pickles_go_both_ways_with_the_reference():
     """classtracker's dump_stats pickles _ProcessMemoryInfoProc objects."""
     pmi = ProcessMemoryInfo()
