@@ -10,14 +10,13 @@ import gc
 import json
 import os
 import random
-import struct
 import time
 import warnings
 import xml.etree.ElementTree as ET
-import zlib
 
 import pytest
 
+from cli_helpers import png_size
 from pympler.garbagegraph import GarbageGraph, end_debug_garbage, start_debug_garbage
 from pympler.refgraph import ReferenceGraph
 
@@ -38,25 +37,6 @@ def small():
     d = {'key': a}
     top = [a, d]
     return ReferenceGraph([a, d, top]), (a, d, top)
-
-
-def png_size(data):
-    """(width, height) from a PNG's IHDR after checking the chunk CRCs and
-    that the image data inflates."""
-    assert data[:8] == b'\x89PNG\r\n\x1a\n'
-    pos, chunks = 8, []
-    while pos < len(data):
-        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack('>I', data[pos + 8 + length:pos + 12 + length])
-        assert zlib.crc32(kind + body) & 0xffffffff == crc, kind
-        chunks.append((kind, body))
-        pos += 12 + length
-    assert chunks[0][0] == b'IHDR' and chunks[-1][0] == b'IEND'
-    width, height, depth, color = struct.unpack('>IIBB', chunks[0][1][:10])
-    raw = zlib.decompress(b''.join(b for k, b in chunks if k == b'IDAT'))
-    assert len(raw) > height   # one filter byte per row at least
-    return width, height
 
 
 def svg_texts(svg):
