@@ -16,12 +16,15 @@
 #   lib/libpymcore.a                 lib/core/*.c  (pure C, -fPIC)
 #   lib/libpympy.a                   lib/py/*.c    (Python-aware engine, -fPIC)
 #   lib/libpymrender.a               render/*.c    (Graphviz in-process, -fPIC)
+#   python/pympler/_engine$(EXT_SUFFIX)  the three libraries above as one shared object, the
+#                                    engine: every other module links it (DT_NEEDED + $ORIGIN
+#                                    run path), so it is loaded once per process
 #   python/pympler/**/NAME$(EXT_SUFFIX)  python/pympler/**/NAME.c, one extension module each
 #                                    (python/pympler/util/stringutils.c: pympler.util.stringutils)
 #   python/pympler/...               pympler/**/*.py and package data, copied
 #   lib/libpymcli.a                  cli/*.c but cli/main.c: the command (-fPIC)
 #   bin/pympler                      cli/main.c + libpymcli.a, embeds the interpreter $(PYTHON)
-#   python/pympler/_cli$(EXT_SUFFIX)  python/pympler/_cli.c + libpymcli.a: python -m pympler
+#   python/pympler/_cli$(EXT_SUFFIX)  python/pympler/_cli.c + libpymcli.a + the engine: python -m pympler
 #   tests/c_tests                    tests/c/*.c, the CUnit runner
 
 BUILD ?= build
@@ -69,13 +72,18 @@ ifneq ($(SANITIZE),)
 SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 endif
 
-FINAL_CFLAGS = $(STD) $(OPT) $(DEBUG) $(WARN) $(VISIBILITY) $(SAN_FLAGS) $(CFLAGS)
+FINAL_CFLAGS = $(STD) $(OPT) $(DEBUG) $(WARN) $(SAN_FLAGS) $(CFLAGS)
 FINAL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
-CORE_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core
-PY_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core -Ilib/py -Irender -Icli $(PY_INCLUDES)
-RENDER_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Irender $(GV_CFLAGS)
-CLI_CFLAGS = $(FINAL_CFLAGS) $(PIC) -Ilib/core -Irender $(PY_INCLUDES)
+# The engine's functions are exported from _engine.so (default visibility)
+# but bound inside it (no interposition: calls stay direct); the modules and
+# the command export nothing but their PyInit_ functions.
+ENGINE_VIS = -fno-semantic-interposition
+CORE_CFLAGS = $(FINAL_CFLAGS) $(ENGINE_VIS) $(PIC) -Ilib/core
+ENGINE_PY_CFLAGS = $(FINAL_CFLAGS) $(ENGINE_VIS) $(PIC) -Ilib/core -Ilib/py -Irender -Icli $(PY_INCLUDES)
+PY_CFLAGS = $(FINAL_CFLAGS) $(VISIBILITY) $(PIC) -Ilib/core -Ilib/py -Irender -Icli $(PY_INCLUDES)
+RENDER_CFLAGS = $(FINAL_CFLAGS) $(ENGINE_VIS) $(PIC) -Irender $(GV_CFLAGS)
+CLI_CFLAGS = $(FINAL_CFLAGS) $(VISIBILITY) $(PIC) -Ilib/core -Irender $(PY_INCLUDES)
 CTEST_CFLAGS = $(FINAL_CFLAGS) -Ilib/core -Irender $(GV_CFLAGS)
 EXT_LDFLAGS = -shared $(FINAL_LDFLAGS)
 EXT_LIBS = $(GV_LIBS)
@@ -116,6 +124,8 @@ RENDER_LIB = $(BUILD)/lib/libpymrender.a
 CLI_LIB = $(BUILD)/lib/libpymcli.a
 PYDIR = $(BUILD)/python
 MODULES = $(MOD_SRC:python/pympler/%.c=$(PYDIR)/pympler/%$(EXT_SUFFIX))
+ENGINE_NAME = _engine$(EXT_SUFFIX)
+ENGINE_SO = $(PYDIR)/pympler/$(ENGINE_NAME)
 PKG_FILES = $(PKG_DATA:python/%=$(PYDIR)/%)
 BIN = $(BUILD)/bin/pympler
 CTESTS = $(BUILD)/tests/c_tests
@@ -192,7 +202,7 @@ $(OBJ)/lib/core/%.o: lib/core/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 
 $(OBJ)/lib/py/%.o: lib/py/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(QUIET_CC)$(CC) $(PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(QUIET_CC)$(CC) $(ENGINE_PY_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OBJ)/render/%.o: render/%.c $(FLAGS_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -228,14 +238,23 @@ $(CLI_LIB): $(CLI_LIB_OBJ)
 	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
 
 # Extension modules do not link libpython: the interpreter provides it.
-$(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(PY_LIB) $(RENDER_LIB) $(CORE_LIB)
+# The engine: all of the three libraries, under its file name as soname, so
+# that the modules' DT_NEEDED names the file the run path finds.
+$(ENGINE_SO): $(OBJ)/python/pympler/_engine.o $(PY_LIB) $(RENDER_LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(PY_LIB) $(RENDER_LIB) $(CORE_LIB) $(EXT_LIBS)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -Wl,-soname,$(ENGINE_NAME) -Wl,-Bsymbolic -o $@ $< \
+		-Wl,--whole-archive $(PY_LIB) $(RENDER_LIB) $(CORE_LIB) -Wl,--no-whole-archive $(EXT_LIBS)
+
+# A module of a subpackage (util/stringutils) finds the engine one folder up.
+ENGINE_RPATH = -Wl,-rpath,'$$ORIGIN$(if $(findstring /,$*),/..)'
+$(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(ENGINE_SO)
+	@mkdir -p $(@D)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(ENGINE_SO) $(ENGINE_RPATH)
 
 # python -m pympler: the command's own sources, as a module.
-$(PYDIR)/pympler/_cli$(EXT_SUFFIX): $(OBJ)/python/pympler/_cli.o $(CLI_LIB) $(CORE_LIB)
+$(PYDIR)/pympler/_cli$(EXT_SUFFIX): $(OBJ)/python/pympler/_cli.o $(CLI_LIB) $(ENGINE_SO)
 	@mkdir -p $(@D)
-	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(CLI_LIB) $(CORE_LIB)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(CLI_LIB) $(ENGINE_SO) $(ENGINE_RPATH)
 
 $(PYDIR)/pympler/%: python/pympler/%
 	@mkdir -p $(@D)

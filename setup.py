@@ -1,15 +1,17 @@
 """Build Pympler-in-C with setuptools: `pip install .`
 
-One Extension per python/pympler/**/NAME.c (module pympler.NAME, or
-pympler.SUBPACKAGE.NAME in a subpackage), each compiled with
-the whole engine (lib/py/*.c), core (lib/core/*.c) and renderer (render/*.c,
-linked with Graphviz's libgvc and libpng).  The Makefile is the
-development build; this file exists for pip.
+The engine (lib/py/*.c, lib/core/*.c and render/*.c, linked with Graphviz's
+libgvc and libpng) is one extension module, pympler._engine, built first.
+Every other python/pympler/**/NAME.c is a thin module pympler.NAME (or
+pympler.SUBPACKAGE.NAME) linked against that shared object with an $ORIGIN
+run path, as the Makefile does, so the engine is loaded once per process.
+The Makefile is the development build; this file exists for pip.
 """
 import glob
 import os
 
 from setuptools import Extension, find_packages, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -35,17 +37,41 @@ CLI = [p for p in sources("cli/*.c") if os.path.basename(p) != "main.c"]
 GRAPHVIZ_INCLUDES = ["/usr/include/graphviz", "/usr/include/libpng16"]
 GRAPHVIZ_LIBRARIES = ["gvc", "cgraph", "cdt", "png"]
 
-ext_modules = [
-    Extension(
-        module_name(module),
-        sources=[module] + ENGINE + (CLI if module.endswith("_cli.c") else []),
-        depends=HEADERS,
-        include_dirs=["lib/core", "lib/py", "render", "cli"] + GRAPHVIZ_INCLUDES,
-        libraries=GRAPHVIZ_LIBRARIES + ["m"],
-        extra_compile_args=["-std=c11"],
-    )
-    for module in sources("python/pympler/**/*.c")
-]
+INCLUDE_DIRS = ["lib/core", "lib/py", "render", "cli"] + GRAPHVIZ_INCLUDES
+ENGINE_MODULE = "pympler._engine"
+
+
+def module_extension(path):
+    name = module_name(path)
+    if name == ENGINE_MODULE:
+        return Extension(name, sources=[path] + ENGINE, depends=HEADERS, include_dirs=INCLUDE_DIRS,
+                         libraries=GRAPHVIZ_LIBRARIES + ["m"],
+                         extra_compile_args=["-std=c11", "-fno-semantic-interposition"])
+    return Extension(name, sources=[path] + (CLI if path.endswith("_cli.c") else []), depends=HEADERS,
+                     include_dirs=INCLUDE_DIRS,
+                     extra_compile_args=["-std=c11", "-fvisibility=hidden"])
+
+
+class BuildWithEngine(build_ext):
+    """Builds pympler._engine first, then links every other module with it."""
+
+    def build_extensions(self):
+        self.extensions.sort(key=lambda ext: ext.name != ENGINE_MODULE)
+        super().build_extensions()
+
+    def build_extension(self, ext):
+        engine_file = os.path.basename(self.get_ext_filename(ENGINE_MODULE))
+        if ext.name == ENGINE_MODULE:
+            # soname = file name: the modules' DT_NEEDED names what the run path finds
+            ext.extra_link_args = ["-Wl,-soname," + engine_file, "-Wl,-Bsymbolic"]
+        else:
+            depth = ext.name.count(".") - 1  # pympler.util.compat: one folder below the engine
+            origin = "$ORIGIN" + "/.." * depth
+            ext.extra_link_args = [self.get_ext_fullpath(ENGINE_MODULE), "-Wl,-rpath," + origin]
+        super().build_extension(ext)
+
+
+ext_modules = [module_extension(path) for path in sources("python/pympler/**/*.c")]
 
 setup(
     package_dir={"": "python"},
@@ -54,6 +80,7 @@ setup(
     # the module sources sit in the package directories: keep them out of the wheel
     exclude_package_data={"": ["*.c", "*.h", "*.inc"]},
     ext_modules=ext_modules,
+    cmdclass={"build_ext": BuildWithEngine},
     # keep setuptools' own build tree apart from the Makefile's
     options={"build": {"build_base": "build/setuptools"}},
 )

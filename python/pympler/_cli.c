@@ -2,6 +2,7 @@
  * (pympler/__main__.py).  The command's sources are the files of cli/, shared with the
  * executable; here they run in the calling interpreter. */
 #include "cli.h"
+#include "module.h"
 
 PyMODINIT_FUNC PyInit__cli(void);
 
@@ -62,7 +63,14 @@ static PyMethodDef methods[] = {
      "interpreter; return its exit status."},
     {NULL, NULL, 0, NULL}};
 
-static PyModuleDef_Slot slots[] = {{0, NULL}};
+/* The command's code uses only the engine's C core, but the module is
+ * attached like the others: one rule for every module of the package. */
+static int module_exec(PyObject *m)
+{
+    return pym_module_attach(m);
+}
+
+static PyModuleDef_Slot slots[] = PYM_MODULE_SLOTS(module_exec);
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,

@@ -7,6 +7,7 @@
  * and turns engine results into Python objects.
  */
 #include "flatsize.h"
+#include "module.h"
 #include "pyrt.h"
 #include "refs.h"
 #include "report.h"
@@ -1785,36 +1786,24 @@ static PyMethodDef module_methods[] = {
     PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.asizeof",
-    .m_doc = "Sizes of Python objects, as Pympler's asizeof module, implemented in C.\n\n"
-             "Functions asizeof, asizesof, asized, basicsize, itemsize, flatsize, leng, refs, named_refs,\n"
-             "adict, amapped; classes Asized and Asizer.  See docs/asizeof.md.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
 
 static int add_int(PyObject *m, const char *name, long v)
 {
     return PyModule_AddIntConstant(m, name, v);
 }
 
-PyMODINIT_FUNC PyInit_asizeof(void)
+static int module_exec(PyObject *m)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
+    if (pym_module_attach(m) < 0)
+        return -1;
     if (!dict_types) {
         dict_types = Py_BuildValue("{s(ss)s(ss)}", "UserDict", "IterableUserDict", "UserDict", "weakref",
                                    "WeakKeyDictionary", "WeakValueDictionary");
         if (!dict_types || pym_td_init(dict_types) < 0)
-            return NULL;
+            return -1;
     }
     if (pym_type_ready(&Asized_Type) < 0 || pym_type_ready(&Asizer_Type) < 0 || pym_type_ready(&Claskey_Type) < 0)
-        return NULL;
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+        return -1;
     the_module = m;
     if (PyModule_AddObjectRef(m, "Asized", (PyObject *)&Asized_Type) < 0 ||
         PyModule_AddObjectRef(m, "Asizer", (PyObject *)&Asizer_Type) < 0 ||
@@ -1834,13 +1823,30 @@ PyMODINIT_FUNC PyInit_asizeof(void)
         Py_XDECREF(all);
         goto error;
     }
-    shared = Asizer_new(&Asizer_Type, NULL, NULL);
+    Py_XSETREF(shared, Asizer_new(&Asizer_Type, NULL, NULL)); /* a re-import makes a new one */
     if (!shared || asizer_reset((AsizerObject *)shared, NULL, NULL) < 0 ||
         PyModule_AddObjectRef(m, "_asizer", shared) < 0)
         goto error;
-    return m;
+    return 0;
 error:
     the_module = NULL;
-    Py_DECREF(m);
-    return NULL;
+    return -1;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.asizeof",
+    .m_doc = "Sizes of Python objects, as Pympler's asizeof module, implemented in C.\n\n"
+             "Functions asizeof, asizesof, asized, basicsize, itemsize, flatsize, leng, refs, named_refs,\n"
+             "adict, amapped; classes Asized and Asizer.  See docs/asizeof.md.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_asizeof(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

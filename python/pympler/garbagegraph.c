@@ -10,6 +10,7 @@
 #include <Python.h>
 
 #include "refgraph.h"
+#include "module.h"
 #include "summarize.h" /* pym_pp_size */
 
 PyMODINIT_FUNC PyInit_garbagegraph(void);
@@ -255,43 +256,49 @@ static PyMethodDef module_methods[] = {
     PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.garbagegraph",
-    .m_doc = "Graphs of the garbage reference cycles, as Pympler's garbagegraph module, in C.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
-
-PyMODINIT_FUNC PyInit_garbagegraph(void)
+static int module_exec(PyObject *m)
 {
+    if (pym_module_attach(m) < 0)
+        return -1;
     if (!gc_module && !(gc_module = PyImport_ImportModule("gc")))
-        return NULL;
+        return -1;
     if (!ReferenceGraph) {
         PyObject *rg = PyImport_ImportModule("pympler.refgraph");
         PyObject *t = rg ? PyObject_GetAttrString(rg, "ReferenceGraph") : NULL;
         Py_XDECREF(rg);
         if (!t)
-            return NULL;
+            return -1;
         if (!PyType_Check(t)) {
             Py_DECREF(t);
             PyErr_SetString(PyExc_ImportError, "pympler.refgraph.ReferenceGraph is not a type");
-            return NULL;
+            return -1;
         }
         ReferenceGraph = (PyTypeObject *)t; /* kept for the process */
     }
     GarbageGraph_Type.tp_base = ReferenceGraph;
     if (pym_type_ready(&GarbageGraph_Type) < 0)
-        return NULL;
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+        return -1;
     PyObject *all = Py_BuildValue("[sss]", "GarbageGraph", "start_debug_garbage", "end_debug_garbage");
     if (!all || PyModule_AddObject(m, "__all__", all) < 0 ||
         PyModule_AddObjectRef(m, "GarbageGraph", (PyObject *)&GarbageGraph_Type) < 0) {
         Py_XDECREF(all);
-        Py_DECREF(m);
-        return NULL;
+        return -1;
     }
-    return m;
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.garbagegraph",
+    .m_doc = "Graphs of the garbage reference cycles, as Pympler's garbagegraph module, in C.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_garbagegraph(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

@@ -5,6 +5,7 @@
  * counts with its basic size instead of stopping the whole call.
  */
 #include "census.h"
+#include "module.h"
 #include "ptrmap.h"
 #include "pyrt.h"
 #include "summarize.h"
@@ -489,28 +490,32 @@ static PyMethodDef module_methods[] = {
     PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.muppy",
-    .m_doc = "The census of live objects, as Pympler's muppy module, in C.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
-
-PyMODINIT_FUNC PyInit_muppy(void)
+static int module_exec(PyObject *m)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+    if (pym_module_attach(m) < 0)
+        return -1;
     if (pym_module_add(m, "gc", "gc", NULL) < 0)
         goto fail;
     if (PyModule_AddObjectRef(m, "getsizeof", PySys_GetObject("getsizeof")) < 0 ||
         PyModule_AddIntConstant(m, "_Py_TPFLAGS_HAVE_GC", Py_TPFLAGS_HAVE_GC) < 0)
         goto fail;
-    return m;
+    return 0;
 fail:
-    Py_DECREF(m);
-    return NULL;
+    return -1;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.muppy",
+    .m_doc = "The census of live objects, as Pympler's muppy module, in C.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_muppy(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "dictobj.h"
+#include "module.h"
 #include "summarize.h" /* pym_pp_size: stringutils.pp */
 
 PyMODINIT_FUNC PyInit_process(void);
@@ -714,19 +715,6 @@ static PyMethodDef module_methods[] = {
  * module
  * ====================================================================== */
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.process",
-    .m_doc = "Process memory allocation metrics from the operating system, as Pympler's process\n"
-             "module, in C: /proc/self/stat and /proc/self/status on Linux, else ps's figures,\n"
-             "else getrusage.  ProcessMemoryInfo is the first class whose update() works.\n\n"
-             "    >>> from pympler.process import ProcessMemoryInfo\n"
-             "    >>> pmi = ProcessMemoryInfo()\n"
-             "    >>> print (\"Virtual size [Byte]: \" + str(pmi.vsz)) # doctest: +ELLIPSIS\n"
-             "    Virtual size [Byte]: ...\n",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
 
 /* The first of Proc, PS, Resource whose fresh instance's update() is true,
  * else the base class -- Pympler's choice at import.  Borrowed. */
@@ -747,17 +735,19 @@ static PyTypeObject *choose_class(void)
     return &PMI_Type;
 }
 
-PyMODINIT_FUNC PyInit_process(void)
+static int module_exec(PyObject *m)
 {
+    if (pym_module_attach(m) < 0)
+        return -1;
     long pagesize = sysconf(_SC_PAGESIZE); /* what mmap.PAGESIZE is */
     if (pagesize <= 0)
         pagesize = 4096;
     if (!threading_module && !(threading_module = PyImport_ImportModule("threading")))
-        return NULL;
+        return -1;
     PyTypeObject *types[] = {&PMI_Type, &Proc_Type, &PS_Type, &Resource_Type, &ThreadInfo_Type};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         if (pym_dictobj_ready(types[i]) < 0)
-            return NULL;
+            return -1;
     /* class attributes: _ProcessMemoryInfo.pagesize, _ProcessMemoryInfoProc.key_map */
     PyObject *ps = PyLong_FromLong(pagesize);
     int e = !ps || PyDict_SetItemString(PMI_Type.tp_dict, "pagesize", ps) < 0;
@@ -772,13 +762,10 @@ PyMODINIT_FUNC PyInit_process(void)
     e = !key_map || PyDict_SetItemString(Proc_Type.tp_dict, "key_map", key_map) < 0;
     Py_XDECREF(key_map);
     if (e)
-        return NULL;
+        return -1;
     PyType_Modified(&PMI_Type);
     PyType_Modified(&Proc_Type);
 
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
     if (PyModule_AddObjectRef(m, "_ProcessMemoryInfo", (PyObject *)&PMI_Type) < 0 ||
         PyModule_AddObjectRef(m, "_ProcessMemoryInfoProc", (PyObject *)&Proc_Type) < 0 ||
         PyModule_AddObjectRef(m, "_ProcessMemoryInfoPS", (PyObject *)&PS_Type) < 0 ||
@@ -789,8 +776,29 @@ PyMODINIT_FUNC PyInit_process(void)
         pym_module_add(m, "RUSAGE_SELF", "resource", "RUSAGE_SELF") < 0 ||
         PyModule_AddObjectRef(m, "threading", threading_module) < 0 ||
         PyModule_AddObjectRef(m, "ProcessMemoryInfo", (PyObject *)choose_class()) < 0) {
-        Py_DECREF(m);
-        return NULL;
+        return -1;
     }
-    return m;
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.process",
+    .m_doc = "Process memory allocation metrics from the operating system, as Pympler's process\n"
+             "module, in C: /proc/self/stat and /proc/self/status on Linux, else ps's figures,\n"
+             "else getrusage.  ProcessMemoryInfo is the first class whose update() works.\n\n"
+             "    >>> from pympler.process import ProcessMemoryInfo\n"
+             "    >>> pmi = ProcessMemoryInfo()\n"
+             "    >>> print (\"Virtual size [Byte]: \" + str(pmi.vsz)) # doctest: +ELLIPSIS\n"
+             "    Virtual size [Byte]: ...\n",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_process(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

@@ -15,6 +15,7 @@
  * (StreamBrowser.hline ...) can be changed and they can be subclassed.
  */
 #include "ptrmap.h"
+#include "module.h"
 #include "pyrt.h"
 #include "referrers.h"
 
@@ -1233,15 +1234,6 @@ static PyMethodDef module_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.refbrowser",
-    .m_doc = "Tree-like exploration of object referrers, as Pympler's refbrowser module, in C.\n\n"
-             "RefBrowser, StreamBrowser, ConsoleBrowser, FileBrowser, InteractiveBrowser.\n"
-             "See docs/refbrowser.md.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
 
 static PyTypeObject *make_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base)
 {
@@ -1254,18 +1246,15 @@ static PyTypeObject *make_type(PyObject *m, PyType_Spec *spec, PyTypeObject *bas
     return t; /* a reference kept for the process, as the module's globals */
 }
 
-PyMODINIT_FUNC PyInit_refbrowser(void)
+static int module_exec(PyObject *m)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
+    if (pym_module_attach(m) < 0)
+        return -1;
     if (!S_children &&
         (!(S_children = PyUnicode_InternFromString("children")) || !(S_write = PyUnicode_InternFromString("write")) ||
          !(S_hline = PyUnicode_InternFromString("hline")) || !(S_vline = PyUnicode_InternFromString("vline")) ||
          !(S_cross = PyUnicode_InternFromString("cross")) || !(S_space = PyUnicode_InternFromString("space"))))
-        return NULL;
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+        return -1;
     Py_XSETREF(gui_default_func, PyObject_GetAttrString(m, "gui_default_str_function"));
     if (!gui_default_func || !(Node_Type = make_type(m, &Node_spec, NULL)) ||
         !(RefBrowser_Type = make_type(m, &RefBrowser_spec, NULL)) ||
@@ -1283,8 +1272,25 @@ PyMODINIT_FUNC PyInit_refbrowser(void)
         if (rc < 0)
             goto error;
     }
-    return m;
+    return 0;
 error:
-    Py_DECREF(m);
-    return NULL;
+    return -1;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.refbrowser",
+    .m_doc = "Tree-like exploration of object referrers, as Pympler's refbrowser module, in C.\n\n"
+             "RefBrowser, StreamBrowser, ConsoleBrowser, FileBrowser, InteractiveBrowser.\n"
+             "See docs/refbrowser.md.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_refbrowser(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

@@ -9,6 +9,7 @@
  * from Pympler are listed in docs/refgraph.md.
  */
 #include "graph.h"
+#include "module.h"
 #include "pyrt.h"
 #include "ptrindex.h"
 #include "refgraph.h"
@@ -1191,32 +1192,20 @@ PYM_REEXPORTS(reexports)
 
 static PyMethodDef module_methods[] = {PYM_REEXPORT_METHODS, {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.refgraph",
-    .m_doc = "Reference graphs of Python objects, as Pympler's refgraph module, in C.\n\n"
-             "ReferenceGraph(objects, reduce=False).  See docs/refgraph.md.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
 
 #define INTERN(var, text) (var = PyUnicode_InternFromString(text))
 
-PyMODINIT_FUNC PyInit_refgraph(void)
+static int module_exec(PyObject *m)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
-    /* Sizes and labels use asizeof's rules.  Every extension module links
-     * its own copy of the engine, so this copy's static table is built here,
-     * sharing asizeof's registry of dict-like classes (adict()). */
+    if (pym_module_attach(m) < 0)
+        return -1;
+    /* Sizes and labels use asizeof's rules: the engine's one typedef table,
+     * which pympler.asizeof builds with its registry of dict-like classes
+     * (adict()) when it is imported. */
     PyObject *az = PyImport_ImportModule("pympler.asizeof");
-    PyObject *dict_types = az ? PyObject_GetAttrString(az, "_dict_types") : NULL;
-    Py_XDECREF(az);
-    if (!dict_types || pym_td_init(dict_types) < 0) {
-        Py_XDECREF(dict_types);
-        return NULL;
-    }
-    /* dict_types stays referenced: the table borrows it for the process */
+    if (!az)
+        return -1;
+    Py_DECREF(az);
     if (!INTERN(S_objects, "objects") || !INTERN(S_count, "count") || !INTERN(S_num_in_cycles, "num_in_cycles") ||
         !INTERN(S_edges, "edges") || !INTERN(S_metadata, "metadata") || !INTERN(S_total_size, "total_size") ||
         !INTERN(S__reduced, "_reduced") || !INTERN(S_index, "index") || !INTERN(S_id, "id") ||
@@ -1224,23 +1213,35 @@ PyMODINIT_FUNC PyInit_refgraph(void)
         !INTERN(S_group, "group") || !INTERN(S_cycle, "cycle") || !INTERN(S_src, "src") ||
         !INTERN(S_dst, "dst") || !INTERN(S_label, "label") || !INTERN(S_NA, "N/A") ||
         !INTERN(S___class__, "__class__") || !INTERN(S___name__, "__name__"))
-        return NULL;
+        return -1;
     if (pym_type_ready(&Meta_Type) < 0 || pym_type_ready(&Edge_Type) < 0 || pym_type_ready(&Graph_Type) < 0)
-        return NULL;
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+        return -1;
     PyObject *all = Py_BuildValue("[s]", "ReferenceGraph");
     if (!all || PyModule_AddObject(m, "__all__", all) < 0) {
         Py_XDECREF(all);
-        Py_DECREF(m);
-        return NULL;
+        return -1;
     }
     if (PyModule_AddObjectRef(m, "ReferenceGraph", (PyObject *)&Graph_Type) < 0 ||
         PyModule_AddObjectRef(m, "_MetaObject", (PyObject *)&Meta_Type) < 0 ||
         PyModule_AddObjectRef(m, "_Edge", (PyObject *)&Edge_Type) < 0) {
-        Py_DECREF(m);
-        return NULL;
+        return -1;
     }
-    return m;
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.refgraph",
+    .m_doc = "Reference graphs of Python objects, as Pympler's refgraph module, in C.\n\n"
+             "ReferenceGraph(objects, reduce=False).  See docs/refgraph.md.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_refgraph(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

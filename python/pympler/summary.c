@@ -7,6 +7,7 @@
  * module attribute afresh, as Pympler's functions read their global.
  */
 #include "pyrt.h"
+#include "module.h"
 #include "report.h"
 #include "summarize.h"
 
@@ -689,29 +690,17 @@ static PyMethodDef module_methods[] = {
     PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.summary",
-    .m_doc = "Summaries of object lists, as Pympler's summary module, in C.\n\n"
-             "A summary is a list of [type, count, total size] rows.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
-
-PyMODINIT_FUNC PyInit_summary(void)
+static int module_exec(PyObject *m)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
+    if (pym_module_attach(m) < 0)
+        return -1;
     if (!itemgetter) {
         PyObject *op = PyImport_ImportModule("operator");
         itemgetter = op ? PyObject_GetAttrString(op, "itemgetter") : NULL;
         Py_XDECREF(op);
         if (!itemgetter)
-            return NULL;
+            return -1;
     }
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
     PyObject *reps = NULL, *re = NULL, *pat = NULL;
     if (pym_module_add(m, "re", "re", NULL) < 0 || pym_module_add(m, "sys", "sys", NULL) < 0 ||
         pym_module_add(m, "types", "types", NULL) < 0)
@@ -732,11 +721,27 @@ PyMODINIT_FUNC PyInit_summary(void)
         goto fail;
     Py_DECREF(re);
     Py_XSETREF(module_dict, Py_NewRef(PyModule_GetDict(m)));
-    return m;
+    return 0;
 fail:
     Py_XDECREF(pat);
     Py_XDECREF(reps);
     Py_XDECREF(re);
-    Py_DECREF(m);
-    return NULL;
+    return -1;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.summary",
+    .m_doc = "Summaries of object lists, as Pympler's summary module, in C.\n\n"
+             "A summary is a list of [type, count, total size] rows.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_summary(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

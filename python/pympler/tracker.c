@@ -9,6 +9,7 @@
  * lead to, so two diffs with nothing happening in between are empty.
  */
 #include "census.h"
+#include "module.h"
 #include "dictobj.h"
 #include "ptrmap.h"
 #include "pyrt.h"
@@ -472,31 +473,35 @@ PYM_REEXPORTS(reexports)
 
 static PyMethodDef module_methods[] = {PYM_REEXPORT_METHODS, {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module_def = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "pympler.tracker",
-    .m_doc = "Track the live objects of the program over time, as Pympler's tracker, in C.",
-    .m_size = -1,
-    .m_methods = module_methods,
-};
-
-PyMODINIT_FUNC PyInit_tracker(void)
+static int module_exec(PyObject *m)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
+    if (pym_module_attach(m) < 0)
+        return -1;
     if (pym_dictobj_ready(&SummaryTracker_Type) < 0 || pym_dictobj_ready(&ObjectTracker_Type) < 0)
-        return NULL;
-    PyObject *m = PyModule_Create(&module_def);
-    if (!m)
-        return NULL;
+        return -1;
     if (pym_module_add(m, "gc", "gc", NULL) < 0 || pym_module_add(m, "muppy", "pympler.muppy", NULL) < 0 ||
         pym_module_add(m, "summary", "pympler.summary", NULL) < 0)
         goto fail;
     if (PyModule_AddObjectRef(m, "SummaryTracker", (PyObject *)&SummaryTracker_Type) < 0 ||
         PyModule_AddObjectRef(m, "ObjectTracker", (PyObject *)&ObjectTracker_Type) < 0)
         goto fail;
-    return m;
+    return 0;
 fail:
-    Py_DECREF(m);
-    return NULL;
+    return -1;
+}
+
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pympler.tracker",
+    .m_doc = "Track the live objects of the program over time, as Pympler's tracker, in C.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC PyInit_tracker(void)
+{
+    return PyModuleDef_Init(&module_def);
 }

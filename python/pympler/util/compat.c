@@ -5,6 +5,7 @@
  * None when it does not import (ImportError only, as Pympler).
  */
 #include "pyrt.h"
+#include "module.h"
 
 PyMODINIT_FUNC PyInit_compat(void);
 
@@ -46,6 +47,8 @@ static PyMethodDef module_methods[] = {
 
 static int module_exec(PyObject *m)
 {
+    if (pym_module_attach(m) < 0)
+        return -1;
     PyObject *tk = PyImport_ImportModule("tkinter");
     if (!tk) {
         if (!PyErr_ExceptionMatches(PyExc_ImportError))
@@ -65,9 +68,7 @@ static int module_exec(PyObject *m)
     return 0;
 }
 
-static PyModuleDef_Slot module_slots[] = {
-    {Py_mod_exec, (void *)module_exec},
-    {0, NULL}};
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,

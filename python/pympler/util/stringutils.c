@@ -10,6 +10,7 @@
  * Differences from Pympler: docs/stringutils.md.
  */
 #include "pyrt.h"
+#include "module.h"
 #include "refgraph.h"
 #include "summarize.h"
 
@@ -218,6 +219,8 @@ static PyMethodDef module_methods[] = {
 /* The typing names Pympler's module shows (its annotations import them). */
 static int module_exec(PyObject *m)
 {
+    if (pym_module_attach(m) < 0)
+        return -1;
     static const char *const names[] = {"Any", "Optional", "Union"};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (pym_module_add(m, names[k], "typing", names[k]) < 0)
@@ -225,9 +228,7 @@ static int module_exec(PyObject *m)
     return 0;
 }
 
-static PyModuleDef_Slot module_slots[] = {
-    {Py_mod_exec, (void *)module_exec},
-    {0, NULL}};
+static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
@@ -240,7 +241,5 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit_stringutils(void)
 {
-    if (pym_rt_init() < 0)
-        return NULL;
     return PyModuleDef_Init(&module_def);
 }

@@ -1,0 +1,130 @@
+"""One engine per process: pympler/_engine.so holds lib/core, lib/py and
+render once; every other module of the package links it and defines none of
+its functions; the dynamic loader maps it once; modules are multi-phase
+(PEP 489), so a re-import works and a subinterpreter gets ImportError, never
+a crash."""
+
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pympler
+
+from reference_paths import our_path, run_python
+
+PKG = os.path.dirname(os.path.abspath(pympler.__file__))
+SHARED = sorted(glob.glob(os.path.join(PKG, '**', '*.so'), recursive=True))
+ENGINE = [p for p in SHARED if os.path.basename(p).startswith('_engine.')]
+MODULES = ['pympler.asizeof', 'pympler.muppy', 'pympler.summary', 'pympler.tracker', 'pympler.refbrowser',
+           'pympler.refgraph', 'pympler.garbagegraph', 'pympler.process', 'pympler.util.stringutils',
+           'pympler.util.compat', 'pympler._cli', 'pympler._engine']
+
+
+def tool(*args):
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout
+
+
+def defined_pym_symbols(path):
+    """The pym_* functions and variables a shared object defines (local ones too)."""
+    out = set()
+    for line in tool('nm', '--defined-only', path).splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in 'TtDdBbRr' and parts[2].startswith('pym_'):
+            out.add(parts[2])
+    return out
+
+
+def test_package_has_one_engine():
+    assert len(ENGINE) == 1, SHARED
+    assert len(SHARED) == len(MODULES)
+
+
+def test_each_engine_function_is_defined_once():
+    owners = {}
+    for path in SHARED:
+        for sym in defined_pym_symbols(path):
+            owners.setdefault(sym, []).append(os.path.basename(path))
+    twice = {s: o for s, o in owners.items() if len(o) > 1}
+    assert twice == {}
+    engine = os.path.basename(ENGINE[0])
+    in_engine = [s for s, o in owners.items() if o == [engine]]
+    # the traversal engine, sizer, census, graph toolkit and renderer
+    for sym in ('pym_rt_init', 'pym_gc_foreach', 'pym_graph_new', 'pym_module_attach'):
+        assert sym in in_engine, sym
+    assert len(in_engine) > 150
+
+
+def test_modules_link_the_engine_through_origin():
+    soname = os.path.basename(ENGINE[0])
+    for path in SHARED:
+        if path in ENGINE:
+            assert f'Library soname: [{soname}]' in tool('readelf', '-d', path)
+            continue
+        dyn = tool('readelf', '-d', path)
+        assert f'Shared library: [{soname}]' in dyn, path
+        depth = os.path.relpath(os.path.dirname(path), PKG).count(os.sep) + (os.path.dirname(path) != PKG)
+        runpath = re.search(r'Library (?:runpath|rpath): \[([^\]]*)\]', dyn).group(1)
+        assert runpath == '$ORIGIN' + '/..' * depth, (path, runpath)
+
+
+def test_engine_is_mapped_once_per_process():
+    out = run_python('''
+        import importlib, sys
+        for m in sys.argv[1:]:
+            importlib.import_module(m)
+        maps = {line.split()[-1] for line in open('/proc/self/maps') if '_engine.' in line}
+        print(len(maps))
+        import pympler._engine as e
+        print(e.python_version)
+    ''', our_path(), *MODULES)
+    assert out.split() == ['1', '%d.%d' % sys.version_info[:2]]
+
+
+def test_reimport_gives_working_modules():
+    out = run_python('''
+        import importlib, sys
+        import pympler.asizeof, pympler.summary, pympler.refgraph
+        before = pympler.asizeof.asizeof([1, 2, 3], {'a': (1.5,)})
+        for m in ('pympler.asizeof', 'pympler.summary', 'pympler.refgraph', 'pympler.refbrowser'):
+            sys.modules.pop(m, None)
+        a = importlib.import_module('pympler.asizeof')
+        s = importlib.import_module('pympler.summary')
+        g = importlib.import_module('pympler.refgraph')
+        after = a.asizeof([1, 2, 3], {'a': (1.5,)})
+        rows = s.summarize([1, 'x', 2.5])
+        graph = g.ReferenceGraph([[1], {}])
+        print(before == after, before, *sorted(r[1] for r in rows), graph.count)
+    ''', our_path())
+    same, size, *counts, nodes = out.split()
+    assert same == 'True' and int(size) > 0
+    assert counts == ['1', '1', '1'] and int(nodes) >= 2
+
+
+SUBINTERP = r'''
+    import _testcapi, sys
+    for m in sys.argv[1:]:
+        sys.stdout.flush()
+        code = f"try:\n    import {m}\n    print('imported')\nexcept ImportError as e:\n    print('ImportError:', e)\n"
+        assert _testcapi.run_in_subinterp(code) == 0
+    import pympler.asizeof
+    print('main', pympler.asizeof.asizeof(7) > 0)
+'''
+
+
+def test_subinterpreter_import_raises_import_error():
+    out = run_python(SUBINTERP, our_path(), *MODULES).splitlines()
+    assert out[-1] == 'main True'
+    assert len(out) == len(MODULES) + 1
+    for m, line in zip(MODULES, out):
+        assert line == (f"ImportError: {m} cannot be imported in a subinterpreter: pympler's C engine is "
+                        "shared by the whole process and serves the main interpreter only"), (m, line)
+    if sys.version_info >= (3, 13):
+        # an isolated interpreter (own GIL): refused by Py_mod_multiple_interpreters already
+        out = run_python('''
+            import _interpreters
+            exc = _interpreters.exec(_interpreters.create(), "import pympler.asizeof")
+            print(exc.type.__name__, exc.msg)
+        ''', our_path())
+        assert out.startswith('ImportError ') and 'pympler.asizeof' in out
