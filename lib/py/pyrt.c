@@ -544,3 +544,39 @@ PyObject *pym_name_or_repr(PyObject *obj, Py_ssize_t clip)
     }
     return pym_repr_clip(obj, clip);
 }
+
+/* ---- wide sizes ------------------------------------------------------ */
+
+PyObject *pym_long_from_i128(pym_wsize v)
+{
+    if (v >= INT64_MIN && v <= INT64_MAX)
+        return PyLong_FromLongLong((long long)v);
+    unsigned char bytes[16];
+    __extension__ unsigned __int128 u = (unsigned __int128)v;
+    for (int i = 0; i < 16; i++)
+        bytes[i] = (unsigned char)(u >> (8 * i));
+    return _PyLong_FromByteArray(bytes, 16, 1, 1);
+}
+
+const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v)
+{
+    char digits[48];
+    size_t n = 0;
+    int neg = v < 0;
+    __extension__ unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (neg)
+        digits[n++] = '-';
+    size_t pad = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
+    size_t k = 0;
+    while (pad-- && k + 1 < len)
+        buf[k++] = ' ';
+    while (n && k + 1 < len)
+        buf[k++] = digits[--n];
+    if (len)
+        buf[k < len ? k : len - 1] = '\0';
+    return buf;
+}

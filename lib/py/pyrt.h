@@ -15,6 +15,22 @@
 #error "pympler's C engine targets CPython 3.11 (object layout details in lib/py/pyrt.c)"
 #endif
 
+/* Sizes and their sums.  One object's size may exceed PY_SSIZE_T_MAX (a
+ * __sizeof__ of sys.maxsize plus the collector's pre-header) and totals of
+ * such sizes pass 64 bits; Pympler returns them exactly, as Python ints.
+ * 128 bits hold any sum of sizes this process can meet (2**64 objects of
+ * 2**63 bytes each would still fit). */
+#ifndef __SIZEOF_INT128__
+#error "the engine needs a compiler with __int128 (GCC or Clang, 64-bit target)"
+#endif
+__extension__ typedef __int128 pym_wsize;
+
+/* A Python int of v.  New reference, or NULL. */
+PyObject *pym_long_from_i128(pym_wsize v);
+/* Python's '%*d' % (width, v) into buf (len >= 48 always suffices for
+ * width <= 8); returns buf. */
+const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v);
+
 /* Interned strings used as attribute names. */
 typedef struct {
     PyObject *__class__, *__dict__, *__doc__, *__mro__, *__name__, *__slots__,
