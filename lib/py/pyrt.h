@@ -31,6 +31,17 @@ PyObject *pym_long_from_i128(pym_wsize v);
  * width <= 8); returns buf. */
 const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v);
 
+/* repr(obj) and str(obj), but for a set or frozenset subclass with its own
+ * __iter__ and set's repr: CPython would list the set through that __iter__
+ * (which may never end); the same text is made from the set's real entries.
+ * New reference, or NULL with an exception. */
+PyObject *pym_repr(PyObject *obj);
+PyObject *pym_str_of(PyObject *obj);
+
+/* list(seq), but a list's or tuple's own items (subclasses too) are copied
+ * from its storage: a class's __iter__ may never end.  New reference. */
+PyObject *pym_list_of(PyObject *seq);
+
 /* Interned strings used as attribute names. */
 typedef struct {
     PyObject *__class__, *__dict__, *__doc__, *__mro__, *__name__, *__slots__,

@@ -644,10 +644,11 @@ PyObject *pym_summarize(PyObject *objects, PyObject *reps)
     }
     if (!(s.rows_by_key = PyDict_New()))
         goto done;
-    if (PyList_CheckExact(objects) || PyTuple_CheckExact(objects)) {
-        /* Index access; the length is re-read since Python code run by a
-         * __sizeof__ or a representation may change the list. */
-        int is_list = PyList_CheckExact(objects);
+    if (PyList_Check(objects) || PyTuple_Check(objects)) {
+        /* Index access, subclasses too (a class's __iter__ may never end);
+         * the length is re-read since Python code run by a __sizeof__ or a
+         * representation may change the list. */
+        int is_list = PyList_Check(objects);
         for (Py_ssize_t i = 0;; i++) {
             Py_ssize_t n = is_list ? PyList_GET_SIZE(objects) : PyTuple_GET_SIZE(objects);
             if (i >= n)

@@ -75,7 +75,7 @@ static PyObject *seq_of(PyObject *objects, const char *fname, int copy)
         return NULL;
     }
     PyObject *seq = copy || !(PyList_Check(objects) || PyTuple_Check(objects))
-                        ? PySequence_List(objects)
+                        ? pym_list_of(objects)
                         : Py_NewRef(objects);
     if (!seq && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Clear();

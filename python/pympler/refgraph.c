@@ -293,7 +293,7 @@ static PyObject *objects_of(PyObject *self)
         return NULL;
     if (PyList_CheckExact(o))
         return o;
-    PyObject *l = PySequence_List(o);
+    PyObject *l = pym_list_of(o);
     Py_DECREF(o);
     return l;
 }
@@ -503,7 +503,7 @@ static int Graph_init(PyObject *self, PyObject *args, PyObject *kwds)
     int red = PyObject_IsTrue(reduce);
     if (red < 0)
         return -1;
-    PyObject *list = PySequence_List(objects);
+    PyObject *list = pym_list_of(objects);
     if (!list) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Format(PyExc_TypeError, "ReferenceGraph: objects must be iterable, not %.100s",
