@@ -525,25 +525,28 @@ typedef struct {
     const char *close;
 } repr_frame;
 
-static int out_str(PyObject *out, const char *s)
+typedef _PyUnicodeWriter repr_out;
+
+static int out_str(repr_out *out, const char *s)
 {
-    PyObject *u = PyUnicode_FromString(s);
-    int r = u ? PyList_Append(out, u) : -1;
+    return _PyUnicodeWriter_WriteASCIIString(out, s, (Py_ssize_t)strlen(s));
+}
+
+static int out_obj(repr_out *out, PyObject *u)
+{
+    int r = u ? _PyUnicodeWriter_WriteStr(out, u) : -1;
     Py_XDECREF(u);
     return r;
 }
 
-static int out_fmt_name(PyObject *out, const char *fmt, PyObject *o)
+static int out_fmt_name(repr_out *out, const char *fmt, PyObject *o)
 {
-    PyObject *u = PyUnicode_FromFormat(fmt, Py_TYPE(o)->tp_name);
-    int r = u ? PyList_Append(out, u) : -1;
-    Py_XDECREF(u);
-    return r;
+    return out_obj(out, PyUnicode_FromFormat(fmt, Py_TYPE(o)->tp_name));
 }
 
 /* Open a container: its opening text, or its whole text when empty or
  * already being repr'd.  1 when a frame was pushed, 0 when done, -1. */
-static int repr_open(repr_frame **st, size_t *n, size_t *cap, PyObject *o, int kind, PyObject *out)
+static int repr_open(repr_frame **st, size_t *n, size_t *cap, PyObject *o, int kind, repr_out *out)
 {
     int rec = Py_ReprEnter(o);
     if (rec < 0)
@@ -634,7 +637,7 @@ static void repr_close(repr_frame *f)
 
 /* The next element of the top frame (new reference) with the separator
  * before it, or NULL at the end (no exception) or on error. */
-static PyObject *repr_next(repr_frame *f, PyObject *out, int *err)
+static PyObject *repr_next(repr_frame *f, repr_out *out, int *err)
 {
     *err = 0;
     PyObject *e = NULL;
@@ -682,11 +685,11 @@ PyObject *pym_repr(PyObject *obj)
     int kind = repr_kind(obj);
     if (kind == RK_NONE)
         return PyObject_Repr(obj);
-    PyObject *out = PyList_New(0), *res = NULL;
+    repr_out w, *out = &w;
+    _PyUnicodeWriter_Init(out);
+    out->overallocate = 1;
     repr_frame *st = NULL;
     size_t n = 0, cap = 0;
-    if (!out)
-        return NULL;
     int r = repr_open(&st, &n, &cap, obj, kind, out);
     while (r >= 0 && n > 0) {
         repr_frame *f = &st[n - 1];
@@ -707,22 +710,18 @@ PyObject *pym_repr(PyObject *obj)
             r = repr_open(&st, &n, &cap, e, k, out);
         }
         else {
-            PyObject *t = PyObject_Repr(e);
-            r = t ? PyList_Append(out, t) : -1;
-            Py_XDECREF(t);
+            r = out_obj(out, PyObject_Repr(e));
         }
         Py_DECREF(e);
     }
     while (n > 0)
         repr_close(&st[--n]);
     PyMem_Free(st);
-    if (r >= 0) {
-        PyObject *empty = PyUnicode_FromString("");
-        res = empty ? PyUnicode_Join(empty, out) : NULL;
-        Py_XDECREF(empty);
+    if (r < 0) {
+        _PyUnicodeWriter_Dealloc(out);
+        return NULL;
     }
-    Py_DECREF(out);
-    return res;
+    return _PyUnicodeWriter_Finish(out);
 }
 
 PyObject *pym_str_of(PyObject *obj)
