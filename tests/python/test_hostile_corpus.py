@@ -351,3 +351,16 @@ def test_garbage_graph_of_hostile_cycles_finishes():
     # the dict's edges are labelled with its real keys
     assert lines[1] == str(['', '', 'k', 's'])
     assert lines[2:] == ['True', 'True']
+
+
+def test_refbrowser_str_of_a_self_yielding_set_finishes():
+    out = finishes('''
+        import io
+        from pympler import refbrowser
+        s = SelfSet({1})
+        holder = [s]
+        out = io.StringIO()
+        refbrowser.StreamBrowser(s, maxdepth=1, stream=out, str_func=None).print_tree()
+        print(out.getvalue().splitlines()[0])
+    ''')
+    assert out.splitlines()[0] == 'SelfSet({1})-+-[SelfSet({1})]'
