@@ -364,3 +364,22 @@ def test_refbrowser_str_of_a_self_yielding_set_finishes():
         print(out.getvalue().splitlines()[0])
     ''')
     assert out.splitlines()[0] == 'SelfSet({1})-+-[SelfSet({1})]'
+
+
+def test_maxsize_statistics_print_as_the_reference():
+    # the printed totals, largest objects and profiles of big sizes
+    code = CORPUS + textwrap.dedent('''
+        import re
+        for stats in (1, 2, 3):
+            asizeof.asizeof([Big(), Half(), Small()], stats=stats)
+        asizeof.asizesof(Big(), Small(), stats=1)
+        a = asizeof.Asizer()
+        a.asizeof([Big(), Big()], stats=2)
+        a.print_profiles()
+    ''')
+    def norm(s):
+        return re.sub(r'0x[0-9a-fA-F]+', '0x?', s)
+    ours = norm(run_python(code, our_path()))
+    ref = norm(run_python(code, reference_dir()))
+    assert ours == ref
+    assert ' or 16.0 EiB' in ours and ' or 8.0 EiB' in ours
