@@ -799,6 +799,22 @@ PyObject *pym_long_from_i128(pym_wsize v)
     return _PyLong_FromByteArray(bytes, 16, 1, 1);
 }
 
+int pym_long_as_wsize(PyObject *v, pym_wsize *out)
+{
+    unsigned char b[16];
+    if (!PyLong_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "an int is required, not %.100s", Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 1) < 0)
+        return -1;
+    __extension__ unsigned __int128 u = 0;
+    for (int i = 15; i >= 0; i--)
+        u = (u << 8) | b[i];
+    *out = (pym_wsize)u;
+    return 0;
+}
+
 const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v)
 {
     char digits[48];

@@ -27,6 +27,9 @@ __extension__ typedef __int128 pym_wsize;
 
 /* A Python int of v.  New reference, or NULL. */
 PyObject *pym_long_from_i128(pym_wsize v);
+/* An int of up to 128 bits as a pym_wsize: 0, or -1 with TypeError (not an
+ * int) or OverflowError. */
+int pym_long_as_wsize(PyObject *v, pym_wsize *out);
 /* Python's '%*d' % (width, v) into buf (len >= 48 always suffices for
  * width <= 8); returns buf. */
 const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v);

@@ -103,16 +103,8 @@ static int to_ssize(PyObject *v, const char *name, Py_ssize_t *out)
  * 128 bits, else what to_ssize accepts. */
 static int to_wsize(PyObject *v, const char *name, pym_wsize *out)
 {
-    if (PyLong_Check(v)) {
-        unsigned char b[16];
-        if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 1) < 0)
-            return -1;
-        __extension__ unsigned __int128 u = 0;
-        for (int i = 15; i >= 0; i--)
-            u = (u << 8) | b[i];
-        *out = (pym_wsize)u;
-        return 0;
-    }
+    if (PyLong_Check(v))
+        return pym_long_as_wsize(v, out);
     Py_ssize_t x;
     if (to_ssize(v, name, &x) < 0)
         return -1;

@@ -39,7 +39,7 @@ def al(n):
 
 CORPUS = '''
 import sys
-from pympler import asizeof, muppy, summary
+from pympler import asizeof, muppy, refgraph, summary
 
 class Big:
     def __sizeof__(self): return sys.maxsize
@@ -78,6 +78,11 @@ class PlainDict(dict):
 
 def total_of(a, *objs):
     return a.asizeof(*objs), a.total
+
+def graph_sizes():
+    b1, b2 = Big(), Big()
+    g = refgraph.ReferenceGraph([[b1, b2], b1, b2, 'x'])
+    return sorted(m.size for m in g.metadata), g.total_size, sorted(p.total_size for p in g.split())
 '''
 
 _CHILD = r'''
@@ -136,7 +141,7 @@ BIG_EXPRS = [
     'asizeof.flatsize(Big())', 'asizeof.flatsize(Big(), align=8)',
     'summary.summarize([Big()])', 'summary.summarize([Big(), Big(), 1])',
     'muppy.get_size([Big(), Big()])', 'muppy.sort([Big(), 1])[0]', 'len(muppy.filter([Big(), 1], min=100))',
-    'summary.print_(summary.summarize([Big()]))',
+    'summary.print_(summary.summarize([Big()]))', 'graph_sizes()',
 ]
 
 
@@ -383,3 +388,27 @@ def test_maxsize_statistics_print_as_the_reference():
     ref = norm(run_python(code, reference_dir()))
     assert ours == ref
     assert ' or 16.0 EiB' in ours and ' or 8.0 EiB' in ours
+
+
+def test_cli_garbage_report_of_maxsize_objects(tmp_path):
+    from cli_helpers import OK, cli
+    script = tmp_path / 'big_garbage.py'
+    script.write_text(textwrap.dedent('''
+        import sys
+        class Big:
+            def __sizeof__(self): return sys.maxsize
+        a = [Big(), Big()]
+        a.append(a)
+        del a
+    '''))
+    p = cli('garbage', '--format', 'json', script)
+    assert p.returncode == OK, p.stderr
+    rep = json.loads(p.stdout)
+    big = [t for t in rep['types'] if t['type'] == 'Big'][0]
+    assert big['count'] == 2 and big['size'] > 2 ** 64
+    assert rep['summary']['size'] == sum(t['size'] for t in rep['types'])
+    p = cli('garbage', script)
+    assert p.returncode == OK, p.stderr
+    assert p.stdout.splitlines()[0] == (
+        'Garbage: 3 objects, %d bytes; 1 in 1 reference cycle; 0 uncollectable' % rep['summary']['size'])
+    assert '       2 %d  Big' % big['size'] in p.stdout.splitlines()
