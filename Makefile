@@ -3,6 +3,8 @@
 #   make                 libraries, the Python package and the command (target: all)
 #   make test            C tests (CUnit) then Python tests (pytest)
 #   make test-sanitize   the same, built with ASan+UBSan into build-asan/
+#   make test-refcount   every public API in a loop on python3.11-dbg (build-dbg/):
+#                        fails when sys.gettotalrefcount() grows
 #   make example         run pympler garbage on examples/cycles.py: report + build/cycles.svg
 #   make bench           benchmark against the reference Pympler 1.1
 #   make deps            install missing system/Python dependencies (runs once)
@@ -177,7 +179,7 @@ QUIET_CP = @printf '    %-5s %s\n' CP $@ 1>&2;
 endif
 
 # ---------------------------------------------------------------- targets
-.PHONY: all test test-sanitize test-valgrind bench example deps clean distclean FORCE
+.PHONY: all test test-sanitize test-refcount test-valgrind bench example deps clean distclean FORCE
 
 all: $(CORE_LIB) $(PY_LIB) $(RENDER_LIB) $(CLI_LIB) $(MODULES) $(PKG_FILES) $(BIN)
 
@@ -278,6 +280,16 @@ test: all $(CTESTS)
 test-sanitize:
 	$(MAKE) BUILD=$(ASAN_BUILD) SANITIZE=address,undefined test
 
+# Debian's debug interpreter counts references (REFCOUNT=1: install-deps.sh
+# installs it, and skips pip); tests/refcount/loop_apis.py prints the growth
+# per API.
+REFCOUNT_PYTHON = python3.11-dbg
+REFCOUNT_BUILD = build-dbg
+test-refcount:
+	REFCOUNT=1 PYTHON=$(REFCOUNT_PYTHON) sh scripts/install-deps.sh
+	REFCOUNT=1 $(MAKE) BUILD=$(REFCOUNT_BUILD) PYTHON=$(REFCOUNT_PYTHON) all
+	PYTHONPATH=$(abspath $(REFCOUNT_BUILD))/python $(REFCOUNT_PYTHON) -P tests/refcount/loop_apis.py
+
 # The C tests under valgrind: no invalid access, no definite or indirect leak
 # (but Graphviz's own, tests/c/valgrind.supp).
 test-valgrind: $(CTESTS)
@@ -295,7 +307,7 @@ bench: all
 	rc=0; for b in asizeof graph census refbrowser; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) pympler.egg-info dist
+	rm -rf $(BUILD) $(ASAN_BUILD) $(REFCOUNT_BUILD) pympler.egg-info dist
 
 # Also drop the reference Pympler 1.1 installed by scripts/install-deps.sh.
 distclean: clean

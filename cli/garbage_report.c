@@ -172,14 +172,43 @@ done:
 
 /* ---------------------------------------------------------------- the report dict */
 
+/* Sizes are exact: one object's (asizeof's) may pass sys.maxsize -- a
+ * __sizeof__ of sys.maxsize -- and their sums 64 bits; 128 bits hold any. */
+__extension__ typedef __int128 wide;
+
+static int wide_of(PyObject *v, wide *out)
+{
+    unsigned char b[16];
+    if (!PyLong_Check(v)) {
+        PyErr_SetString(PyExc_TypeError, "a size is not an int");
+        return -1;
+    }
+    if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 1) < 0)
+        return -1;
+    __extension__ unsigned __int128 u = 0;
+    for (int i = 15; i >= 0; i--)
+        u = (u << 8) | b[i];
+    *out = (wide)u;
+    return 0;
+}
+
+static PyObject *wide_long(wide v)
+{
+    unsigned char b[16];
+    __extension__ unsigned __int128 u = (unsigned __int128)v;
+    for (int i = 0; i < 16; i++)
+        b[i] = (unsigned char)(u >> (8 * i));
+    return _PyLong_FromByteArray(b, 16, 1, 1);
+}
+
 /* {"id", "type", "size", "repr", "uncollectable"} of one object, from its
  * metadata; its size also in *size. */
-static PyObject *member(PyObject *meta, int uncollectable, long long *size)
+static PyObject *member(PyObject *meta, int uncollectable, wide *size)
 {
     PyObject *id = PyObject_GetAttrString(meta, "id"), *type = NULL, *sz = NULL, *str = NULL, *d = NULL;
 
     if (id && (type = PyObject_GetAttrString(meta, "type")) && (sz = PyObject_GetAttrString(meta, "size")) &&
-        (str = PyObject_GetAttrString(meta, "str")) && ((*size = PyLong_AsLongLong(sz)) != -1 || !PyErr_Occurred()))
+        (str = PyObject_GetAttrString(meta, "str")) && wide_of(sz, size) == 0)
         d = Py_BuildValue("{sOsOsOsOsO}", "id", id, "type", type, "size", sz, "repr", str, "uncollectable",
                           uncollectable ? Py_True : Py_False);
     Py_XDECREF(id);
@@ -191,11 +220,12 @@ static PyObject *member(PyObject *meta, int uncollectable, long long *size)
 
 /* The "types" list: [{"type", "count", "size"}], largest size first (ties in
  * the order the types first appear). */
-static PyObject *type_counts(PyObject *members, const long long *size)
+static PyObject *type_counts(PyObject *members, const wide *size)
 {
     Py_ssize_t n = PyList_GET_SIZE(members), nt = 0;
     PyObject *slot_of = PyDict_New(), *names = PyList_New(0), *list = NULL; /* type -> slot; slot -> type */
-    long long *count = calloc((size_t)n + 1, sizeof *count), *total = calloc((size_t)n + 1, sizeof *total);
+    long long *count = calloc((size_t)n + 1, sizeof *count);
+    wide *total = calloc((size_t)n + 1, sizeof *total);
 
     if (!slot_of || !names || !count || !total) {
         if (!PyErr_Occurred())
@@ -221,7 +251,8 @@ static PyObject *type_counts(PyObject *members, const long long *size)
     if ((list = PyList_New(nt)) == NULL)
         goto done;
     for (Py_ssize_t t = 0; t < nt; t++) {
-        PyObject *row = Py_BuildValue("{sOsLsL}", "type", PyList_GET_ITEM(names, t), "count", count[t], "size", total[t]);
+        PyObject *row = Py_BuildValue("{sOsLsN}", "type", PyList_GET_ITEM(names, t), "count", count[t], "size",
+                                      wide_long(total[t]));
         if (row == NULL) {
             Py_CLEAR(list);
             goto done;
@@ -243,12 +274,12 @@ done:
 /* The "cycles" list: the SCCs of two or more members, or of one referring to
  * itself, each {"objects", "size", "members"}, largest size first (ties in
  * SCC order).  *in_cycles: their members in all. */
-static PyObject *cycle_list(const cgraph *c, PyObject *members, const long long *size, Py_ssize_t *in_cycles)
+static PyObject *cycle_list(const cgraph *c, PyObject *members, const wide *size, Py_ssize_t *in_cycles)
 {
     size_t nscc = (size_t)c->nscc + 1;
     Py_ssize_t *nmem = calloc(nscc, sizeof *nmem), *cyc_of = malloc(nscc * sizeof *cyc_of), ncyc = 0;
     uint8_t *loop = calloc(nscc, 1);
-    long long *csize = calloc(nscc, sizeof *csize);
+    wide *csize = calloc(nscc, sizeof *csize);
     PyObject *lists = NULL, *cycles = NULL;
 
     *in_cycles = 0;
@@ -283,7 +314,7 @@ static PyObject *cycle_list(const cgraph *c, PyObject *members, const long long 
         goto done;
     for (Py_ssize_t k = 0; k < ncyc; k++) {
         PyObject *l = PyList_GET_ITEM(lists, k);
-        PyObject *cy = Py_BuildValue("{snsLsO}", "objects", PyList_GET_SIZE(l), "size", csize[k], "members", l);
+        PyObject *cy = Py_BuildValue("{snsNsO}", "objects", PyList_GET_SIZE(l), "size", wide_long(csize[k]), "members", l);
         if (cy == NULL) {
             Py_CLEAR(cycles);
             goto done;
@@ -308,7 +339,7 @@ PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *n
     PyObject *objects = PyObject_GetAttrString(graph, "objects"), *metadata = NULL, *members = NULL;
     PyObject *cycles = NULL, *types = NULL, *report = NULL;
     Py_ssize_t in_cycles = 0, uncollectable = 0;
-    long long total = 0, *size = NULL;
+    wide total = 0, *size = NULL;
     cgraph c;
     int have_c = 0;
 
@@ -348,7 +379,7 @@ PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *n
         goto done;
     *ncycles = PyList_GET_SIZE(cycles);
     *nuncollectable = uncollectable;
-    report = Py_BuildValue("{sis{snsLsnsnsn}sOsO}", "version", 1, "summary", "objects", c.n, "size", total,
+    report = Py_BuildValue("{sis{snsNsnsnsn}sOsO}", "version", 1, "summary", "objects", c.n, "size", wide_long(total),
                            "in_cycles", in_cycles, "cycles", *ncycles, "uncollectable", uncollectable, "types",
                            types, "cycles", cycles);
 done:
@@ -436,7 +467,34 @@ static int line(PyObject *list, const char *fmt, ...)
 static long long get_ll(PyObject *d, const char *key)
 {
     PyObject *v = PyDict_GetItemString(d, key); /* borrowed */
-    return v ? PyLong_AsLongLong(v) : 0;
+    long long r = v ? PyLong_AsLongLong(v) : 0;
+    if (r == -1 && PyErr_Occurred())
+        PyErr_Clear(); /* counts and ids fit; the report is ours */
+    return r;
+}
+
+/* A size of the report (a Python int, may pass 64 bits) as decimal text. */
+static const char *get_size_text(PyObject *d, char *buf, size_t len)
+{
+    PyObject *v = PyDict_GetItemString(d, "size"); /* borrowed */
+    wide w = 0;
+    if (!v || wide_of(v, &w) < 0)
+        PyErr_Clear();
+    char digits[48];
+    size_t n = 0;
+    int neg = w < 0;
+    __extension__ unsigned __int128 u = neg ? -(unsigned __int128)w : (unsigned __int128)w;
+    do {
+        digits[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (neg)
+        digits[n++] = '-';
+    size_t k = 0;
+    while (n && k + 1 < len)
+        buf[k++] = digits[--n];
+    buf[k] = '\0';
+    return buf;
 }
 
 /* One row: "%8s %10s  TYPE(padded)  [REPR]" with numbers formatted in C. */
@@ -466,15 +524,16 @@ PyObject *pym_garbage_report_text(PyObject *report)
     if (lines == NULL || !summary || !types || !cycles)
         goto done;
     ncyc = PyList_GET_SIZE(cycles);
-    if (line(lines, "Garbage: %lld objects, %lld bytes; %lld in %zd reference cycle%s; %lld uncollectable",
-             get_ll(summary, "objects"), get_ll(summary, "size"), get_ll(summary, "in_cycles"), ncyc,
+    char sz[48];
+    if (line(lines, "Garbage: %lld objects, %s bytes; %lld in %zd reference cycle%s; %lld uncollectable",
+             get_ll(summary, "objects"), get_size_text(summary, sz, sizeof sz), get_ll(summary, "in_cycles"), ncyc,
              ncyc == 1 ? "" : "s", get_ll(summary, "uncollectable")) < 0)
         goto done;
     if (PyList_GET_SIZE(types) > 0 && (line(lines, "") < 0 || line(lines, "   count       size  type") < 0))
         goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(types) && i < TEXT_MAX_TYPES; i++) {
         PyObject *t = PyList_GET_ITEM(types, i);
-        snprintf(buf, sizeof buf, "%8lld %10lld  ", get_ll(t, "count"), get_ll(t, "size"));
+        snprintf(buf, sizeof buf, "%8lld %10s  ", get_ll(t, "count"), get_size_text(t, sz, sizeof sz));
         if (row(lines, buf, PyDict_GetItemString(t, "type"), NULL) < 0)
             goto done;
     }
@@ -484,12 +543,12 @@ PyObject *pym_garbage_report_text(PyObject *report)
     for (Py_ssize_t i = 0; i < ncyc && i < TEXT_MAX_CYCLES; i++) {
         PyObject *cy = PyList_GET_ITEM(cycles, i), *mem = PyDict_GetItemString(cy, "members");
         if (line(lines, "") < 0 ||
-            line(lines, "Cycle %zd of %zd: %lld objects, %lld bytes", i + 1, ncyc, get_ll(cy, "objects"),
-                 get_ll(cy, "size")) < 0)
+            line(lines, "Cycle %zd of %zd: %lld objects, %s bytes", i + 1, ncyc, get_ll(cy, "objects"),
+                 get_size_text(cy, sz, sizeof sz)) < 0)
             goto done;
         for (Py_ssize_t j = 0; mem && j < PyList_GET_SIZE(mem) && j < TEXT_MAX_MEMBERS; j++) {
             PyObject *m = PyList_GET_ITEM(mem, j);
-            snprintf(buf, sizeof buf, "  0x%012llx %8lld%s ", (unsigned long long)get_ll(m, "id"), get_ll(m, "size"),
+            snprintf(buf, sizeof buf, "  0x%012llx %8s%s ", (unsigned long long)get_ll(m, "id"), get_size_text(m, sz, sizeof sz),
                      PyDict_GetItemString(m, "uncollectable") == Py_True ? " U" : "  ");
             if (row(lines, buf, PyDict_GetItemString(m, "type"), PyDict_GetItemString(m, "repr")) < 0)
                 goto done;

@@ -4,20 +4,28 @@
 # everything is there (a dpkg-query and one interpreter start).
 #
 #   PYTHON=python3 scripts/install-deps.sh
+#   REFCOUNT=1 PYTHON=python3.11-dbg scripts/install-deps.sh   (make test-refcount)
 #
 # 1. Debian packages (apt-get update runs once, only when one is missing).
 # 2. Python packages for $PYTHON: pytest, numpy, setuptools, wheel.
 # 3. The reference Pympler 1.1 in .deps/pympler-1.1 (benchmarks and
 #    differential tests; PYMPLER_REFERENCE points there).
+# With REFCOUNT=1 (the refcount job): also Debian's debug interpreter
+# python3.11-dbg, and no step 2 or 3 -- the job runs no pytest and no
+# reference, and pip may not install into a Debian interpreter.
 set -eu
 
 PYTHON=${PYTHON:-python3}
+REFCOUNT=${REFCOUNT:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REFERENCE="$ROOT/.deps/pympler-1.1"
 
 # xvfb: a virtual X screen for the tests of InteractiveBrowser's Tk window.
 DEB_PACKAGES="build-essential pkg-config libgraphviz-dev libgvc6 libpng-dev
 libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb"
+if [ "$REFCOUNT" = 1 ]; then
+    DEB_PACKAGES="$DEB_PACKAGES python3.11-dbg python3.11-dev"
+fi
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 
@@ -34,7 +42,8 @@ as_root() {
 
 # ---------------------------------------------------------------- Debian
 # The interpreter's headers: a Debian interpreter needs its -dev package
-# (the pyenv one ships its own).
+# (the pyenv one ships its own).  The debug interpreter may not exist yet.
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 py_headers=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 if [ ! -f "$py_headers/Python.h" ]; then
     case "$py_headers" in
@@ -58,6 +67,8 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     as_root apt-get install -y -q --no-install-recommends $missing </dev/null
 fi
+
+[ "$REFCOUNT" = 1 ] && exit 0
 
 # ---------------------------------------------------------------- Python
 pip_install() {

@@ -112,14 +112,14 @@ static Py_ssize_t sizeof_result(PyObject *res)
     return size;
 }
 
-Py_ssize_t pym_getsizeof(PyObject *obj)
+pym_wsize pym_getsizeof(PyObject *obj)
 {
     if (!sizeof_ready)
         sizeof_init();
     return pym_getsizeof_via(_PyType_Lookup(Py_TYPE(obj), pym_str.__sizeof__), obj);
 }
 
-Py_ssize_t pym_getsizeof_via(PyObject *d, PyObject *obj)
+pym_wsize pym_getsizeof_via(PyObject *d, PyObject *obj)
 {
     PyTypeObject *tp = Py_TYPE(obj);
     Py_ssize_t size;
@@ -147,8 +147,8 @@ Py_ssize_t pym_getsizeof_via(PyObject *d, PyObject *obj)
     }
     if (size < 0)
         return -1;
-    Py_ssize_t pre = pym_preheader_size(tp);
-    return size > PY_SSIZE_T_MAX - pre ? PY_SSIZE_T_MAX : size + pre;
+    /* exact, as sys.getsizeof's size_t: sys.maxsize + the pre-header fits */
+    return (pym_wsize)size + pym_preheader_size(tp);
 }
 
 int pym_getsizeof_is_c(PyObject *d)
@@ -325,7 +325,7 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
         break;
     }
     case PYM_LEN_INT: {
-        Py_ssize_t s = pym_getsizeof(obj);
+        pym_wsize s = pym_getsizeof(obj);
         if (s < 0) {
             if (!PyErr_ExceptionMatches(PyExc_TypeError))
                 return -1;
@@ -333,7 +333,7 @@ int pym_leng_raw(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
             s = 0;
         }
         s -= PyLong_Type.tp_basicsize;
-        v = s > 0 ? s / PyLong_Type.tp_itemsize : 0;
+        v = s > 0 ? (Py_ssize_t)(s / PyLong_Type.tp_itemsize) : 0;
         break;
     }
     case PYM_LEN_ITER:
@@ -444,7 +444,7 @@ static void resolve(pym_typedef *td, PyTypeObject *tp)
 
 /* getsizeof through the typedef's remembered method (computed inline by
  * known_sizeof when it is one of the builtins'); -1 with exception. */
-static Py_ssize_t cached_getsizeof(pym_typedef *td, PyObject *obj)
+static pym_wsize cached_getsizeof(pym_typedef *td, PyObject *obj)
 {
     PyTypeObject *tp = Py_TYPE(obj);
     if (td->sz_type != tp ||
@@ -460,7 +460,7 @@ static Py_ssize_t cached_getsizeof(pym_typedef *td, PyObject *obj)
             return pym_getsizeof(obj);
         s = sizeof_result(td->sz_fn(obj, NULL));
     }
-    return s < 0 ? -1 : s + td->sz_pre;
+    return s < 0 ? -1 : (pym_wsize)s + td->sz_pre;
 }
 
 int pym_leng_of(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
@@ -481,34 +481,35 @@ int pym_leng_of(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)
     return 0;
 }
 
-/* Pympler's estimate base + leng(obj) * item (getsizeof's default). */
-static int estimate(const pym_typedef *td, PyObject *obj, Py_ssize_t *out)
+/* Pympler's estimate base + leng(obj) * item (getsizeof's default), exact:
+ * a length up to sys.maxsize times an item size fits in 128 bits. */
+static int estimate(const pym_typedef *td, PyObject *obj, pym_wsize *out)
 {
-    Py_ssize_t s = td->base;
+    pym_wsize s = td->base;
     if (td->leng && td->item > 0) {
         Py_ssize_t n = 0;
         int has;
         if (pym_leng_raw(td, obj, &n, &has) < 0)
             return -1;
-        s = sat_add(s, sat_mul(n, td->item));
+        s += (pym_wsize)n * td->item;
     }
     *out = s;
     return 0;
 }
 
-Py_ssize_t pym_flat(pym_typedef *td, PyObject *obj, Py_ssize_t mask)
+pym_wsize pym_flat(pym_typedef *td, PyObject *obj, Py_ssize_t mask)
 {
     /* Pympler computes the estimate before calling getsizeof, so a class's
      * __len__ runs (and may raise) even when __sizeof__ works.  The lengths of
      * builtin types have no side effects: those are computed only if needed. */
-    Py_ssize_t est = 0;
+    pym_wsize est = 0;
     int have_est = 0;
     if ((Py_TYPE(obj)->tp_flags & Py_TPFLAGS_HEAPTYPE) && td->leng && td->item > 0) {
         if (estimate(td, obj, &est) < 0)
             return -1;
         have_est = 1;
     }
-    Py_ssize_t s = cached_getsizeof(td, obj);
+    pym_wsize s = cached_getsizeof(td, obj);
     if (s < 0) {
         if (!PyErr_ExceptionMatches(PyExc_TypeError))
             return -1;
@@ -522,9 +523,9 @@ Py_ssize_t pym_flat(pym_typedef *td, PyObject *obj, Py_ssize_t mask)
         int has;
         if (pym_leng_raw(td, obj, &n, &has) < 0)
             return -1;
-        s = sat_add(s, n);
+        s += n;
     }
-    if (mask && s >= 0 && s <= PY_SSIZE_T_MAX - mask)
-        s = (s + mask) & ~mask;
+    if (mask && s >= 0)
+        s = (s + mask) & ~(pym_wsize)mask;
     return s;
 }

@@ -490,9 +490,250 @@ PyObject *pym_getattr_quiet(PyObject *obj, PyObject *name)
     return v;
 }
 
+/* ---- repr without a class's __iter__ ---------------------------------
+ *
+ * CPython's set repr lists a set through its type's __iter__, so the repr of
+ * a set subclass whose __iter__ never ends (or yields the set forever) never
+ * ends either -- nor does the repr of any list, tuple or dict that holds one.
+ * pym_repr() makes the repr of the builtin containers whose type keeps the
+ * builtin repr (list, tuple, dict, set, frozenset and their subclasses) from
+ * their real storage, with an explicit stack, and the same text as CPython's;
+ * any other object is repr()'d by its type. */
+
+enum { RK_NONE, RK_LIST, RK_TUPLE, RK_DICT, RK_SET };
+
+static int repr_kind(PyObject *o)
+{
+    reprfunc r = Py_TYPE(o)->tp_repr;
+    if (PyList_Check(o))
+        return r == PyList_Type.tp_repr ? RK_LIST : RK_NONE;
+    if (PyTuple_Check(o))
+        return r == PyTuple_Type.tp_repr ? RK_TUPLE : RK_NONE;
+    if (PyDict_Check(o))
+        return r == PyDict_Type.tp_repr ? RK_DICT : RK_NONE;
+    if (PyAnySet_Check(o))
+        return r == PySet_Type.tp_repr ? RK_SET : RK_NONE;
+    return RK_NONE;
+}
+
+typedef struct {
+    PyObject *obj;   /* owned */
+    PyObject *items; /* owned: a set's entries (list), or NULL */
+    Py_ssize_t i, pos;
+    int kind, phase; /* dict: 0 next key, 1 its value */
+    PyObject *val;   /* owned: dict value pending */
+    const char *close;
+} repr_frame;
+
+typedef _PyUnicodeWriter repr_out;
+
+static int out_str(repr_out *out, const char *s)
+{
+    return _PyUnicodeWriter_WriteASCIIString(out, s, (Py_ssize_t)strlen(s));
+}
+
+static int out_obj(repr_out *out, PyObject *u)
+{
+    int r = u ? _PyUnicodeWriter_WriteStr(out, u) : -1;
+    Py_XDECREF(u);
+    return r;
+}
+
+static int out_fmt_name(repr_out *out, const char *fmt, PyObject *o)
+{
+    return out_obj(out, PyUnicode_FromFormat(fmt, Py_TYPE(o)->tp_name));
+}
+
+/* Open a container: its opening text, or its whole text when empty or
+ * already being repr'd.  1 when a frame was pushed, 0 when done, -1. */
+static int repr_open(repr_frame **st, size_t *n, size_t *cap, PyObject *o, int kind, repr_out *out)
+{
+    int rec = Py_ReprEnter(o);
+    if (rec < 0)
+        return -1;
+    int exact_set = PySet_CheckExact(o);
+    if (rec > 0) {
+        if (kind == RK_LIST)
+            return out_str(out, "[...]");
+        if (kind == RK_TUPLE)
+            return out_str(out, "(...)");
+        if (kind == RK_DICT)
+            return out_str(out, "{...}");
+        return out_fmt_name(out, "%s(...)", o);
+    }
+    Py_ssize_t size = kind == RK_LIST ? PyList_GET_SIZE(o) : kind == RK_TUPLE ? PyTuple_GET_SIZE(o)
+                    : kind == RK_DICT ? PyDict_GET_SIZE(o) : PySet_GET_SIZE(o);
+    if (size == 0) {
+        int r = kind == RK_LIST ? out_str(out, "[]") : kind == RK_TUPLE ? out_str(out, "()")
+              : kind == RK_DICT ? out_str(out, "{}") : out_fmt_name(out, "%s()", o);
+        Py_ReprLeave(o);
+        return r;
+    }
+    if (Py_EnterRecursiveCall(" while getting the repr of an object")) {
+        Py_ReprLeave(o);
+        return -1;
+    }
+    PyObject *items = NULL;
+    const char *open = "[", *close = "]";
+    if (kind == RK_TUPLE) {
+        open = "(";
+        close = PyTuple_GET_SIZE(o) == 1 ? ",)" : ")";
+    }
+    else if (kind == RK_DICT) {
+        open = "{";
+        close = "}";
+    }
+    else if (kind == RK_SET) {
+        close = exact_set ? "}" : "})";
+        items = PyList_New(0);
+        Py_ssize_t pos = 0;
+        PyObject *key;
+        Py_hash_t hash;
+        while (items && _PySet_NextEntry(o, &pos, &key, &hash)) {
+            if (PyList_Append(items, key) < 0)
+                Py_CLEAR(items);
+        }
+    }
+    int r = (kind == RK_SET && !items) ? -1
+          : kind == RK_SET ? (exact_set ? out_str(out, "{") : out_fmt_name(out, "%s({", o))
+          : out_str(out, open);
+    if (r == 0 && *n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        repr_frame *ns = PyMem_Realloc(*st, nc * sizeof *ns);
+        if (!ns) {
+            PyErr_NoMemory();
+            r = -1;
+        }
+        else {
+            *st = ns;
+            *cap = nc;
+        }
+    }
+    if (r < 0) {
+        Py_XDECREF(items);
+        Py_LeaveRecursiveCall();
+        Py_ReprLeave(o);
+        return -1;
+    }
+    repr_frame *f = &(*st)[(*n)++];
+    f->obj = Py_NewRef(o);
+    f->items = items;
+    f->i = f->pos = 0;
+    f->kind = kind;
+    f->phase = 0;
+    f->val = NULL;
+    f->close = close;
+    return 1;
+}
+
+static void repr_close(repr_frame *f)
+{
+    Py_LeaveRecursiveCall();
+    Py_ReprLeave(f->obj);
+    Py_CLEAR(f->obj);
+    Py_CLEAR(f->items);
+    Py_CLEAR(f->val);
+}
+
+/* The next element of the top frame (new reference) with the separator
+ * before it, or NULL at the end (no exception) or on error. */
+static PyObject *repr_next(repr_frame *f, repr_out *out, int *err)
+{
+    *err = 0;
+    PyObject *e = NULL;
+    const char *sep = f->i ? ", " : "";
+    if (f->kind == RK_DICT && f->phase == 1) {
+        f->phase = 0;
+        e = f->val;
+        f->val = NULL;
+        sep = ": ";
+    }
+    else if (f->kind == RK_LIST) {
+        if (f->i < PyList_GET_SIZE(f->obj)) /* re-read: a repr may change it */
+            e = Py_NewRef(PyList_GET_ITEM(f->obj, f->i));
+    }
+    else if (f->kind == RK_TUPLE) {
+        if (f->i < PyTuple_GET_SIZE(f->obj))
+            e = Py_NewRef(PyTuple_GET_ITEM(f->obj, f->i));
+    }
+    else if (f->kind == RK_SET) {
+        if (f->i < PyList_GET_SIZE(f->items))
+            e = Py_NewRef(PyList_GET_ITEM(f->items, f->i));
+    }
+    else {
+        PyObject *k, *v;
+        if (PyDict_Next(f->obj, &f->pos, &k, &v)) {
+            e = Py_NewRef(k);
+            f->val = Py_NewRef(v);
+            f->phase = 1;
+        }
+    }
+    if (!e)
+        return NULL;
+    if (!(f->kind == RK_DICT && *sep == ':'))
+        f->i++; /* one more element (a dict: one more pair) */
+    if (*sep && out_str(out, sep) < 0) {
+        Py_DECREF(e);
+        *err = 1;
+        return NULL;
+    }
+    return e;
+}
+
+PyObject *pym_repr(PyObject *obj)
+{
+    int kind = repr_kind(obj);
+    if (kind == RK_NONE)
+        return PyObject_Repr(obj);
+    repr_out w, *out = &w;
+    _PyUnicodeWriter_Init(out);
+    out->overallocate = 1;
+    repr_frame *st = NULL;
+    size_t n = 0, cap = 0;
+    int r = repr_open(&st, &n, &cap, obj, kind, out);
+    while (r >= 0 && n > 0) {
+        repr_frame *f = &st[n - 1];
+        int err;
+        PyObject *e = repr_next(f, out, &err);
+        if (!e) {
+            if (err) {
+                r = -1;
+                break;
+            }
+            r = out_str(out, f->close);
+            repr_close(f);
+            n--;
+            continue;
+        }
+        int k = repr_kind(e);
+        if (k != RK_NONE) {
+            r = repr_open(&st, &n, &cap, e, k, out);
+        }
+        else {
+            r = out_obj(out, PyObject_Repr(e));
+        }
+        Py_DECREF(e);
+    }
+    while (n > 0)
+        repr_close(&st[--n]);
+    PyMem_Free(st);
+    if (r < 0) {
+        _PyUnicodeWriter_Dealloc(out);
+        return NULL;
+    }
+    return _PyUnicodeWriter_Finish(out);
+}
+
+PyObject *pym_str_of(PyObject *obj)
+{
+    if (Py_TYPE(obj)->tp_str == PyBaseObject_Type.tp_str && repr_kind(obj) != RK_NONE)
+        return pym_repr(obj);
+    return PyObject_Str(obj);
+}
+
 PyObject *pym_repr_clip(PyObject *obj, Py_ssize_t clip)
 {
-    PyObject *r = PyObject_Repr(obj);
+    PyObject *r = pym_repr(obj);
     if (!r) {
         if (!pym_err_is_ordinary())
             return NULL;
@@ -543,4 +784,70 @@ PyObject *pym_name_or_repr(PyObject *obj, Py_ssize_t clip)
         return NULL;
     }
     return pym_repr_clip(obj, clip);
+}
+
+/* ---- wide sizes ------------------------------------------------------ */
+
+PyObject *pym_long_from_i128(pym_wsize v)
+{
+    if (v >= INT64_MIN && v <= INT64_MAX)
+        return PyLong_FromLongLong((long long)v);
+    unsigned char bytes[16];
+    __extension__ unsigned __int128 u = (unsigned __int128)v;
+    for (int i = 0; i < 16; i++)
+        bytes[i] = (unsigned char)(u >> (8 * i));
+    return _PyLong_FromByteArray(bytes, 16, 1, 1);
+}
+
+int pym_long_as_wsize(PyObject *v, pym_wsize *out)
+{
+    unsigned char b[16];
+    if (!PyLong_Check(v)) {
+        PyErr_Format(PyExc_TypeError, "an int is required, not %.100s", Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 1) < 0)
+        return -1;
+    __extension__ unsigned __int128 u = 0;
+    for (int i = 15; i >= 0; i--)
+        u = (u << 8) | b[i];
+    *out = (pym_wsize)u;
+    return 0;
+}
+
+const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v)
+{
+    char digits[48];
+    size_t n = 0;
+    int neg = v < 0;
+    __extension__ unsigned __int128 u = neg ? -(unsigned __int128)v : (unsigned __int128)v;
+    do {
+        digits[n++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u);
+    if (neg)
+        digits[n++] = '-';
+    size_t pad = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
+    size_t k = 0;
+    while (pad-- && k + 1 < len)
+        buf[k++] = ' ';
+    while (n && k + 1 < len)
+        buf[k++] = digits[--n];
+    if (len)
+        buf[k < len ? k : len - 1] = '\0';
+    return buf;
+}
+
+PyObject *pym_list_of(PyObject *seq)
+{
+    if (PyList_Check(seq))
+        return PyList_GetSlice(seq, 0, PyList_GET_SIZE(seq));
+    if (PyTuple_Check(seq)) {
+        Py_ssize_t n = PyTuple_GET_SIZE(seq);
+        PyObject *l = PyList_New(n);
+        for (Py_ssize_t i = 0; l && i < n; i++)
+            PyList_SET_ITEM(l, i, Py_NewRef(PyTuple_GET_ITEM(seq, i)));
+        return l;
+    }
+    return PySequence_List(seq);
 }

@@ -15,6 +15,36 @@
 #error "pympler's C engine targets CPython 3.11 (object layout details in lib/py/pyrt.c)"
 #endif
 
+/* Sizes and their sums.  One object's size may exceed PY_SSIZE_T_MAX (a
+ * __sizeof__ of sys.maxsize plus the collector's pre-header) and totals of
+ * such sizes pass 64 bits; Pympler returns them exactly, as Python ints.
+ * 128 bits hold any sum of sizes this process can meet (2**64 objects of
+ * 2**63 bytes each would still fit). */
+#ifndef __SIZEOF_INT128__
+#error "the engine needs a compiler with __int128 (GCC or Clang, 64-bit target)"
+#endif
+__extension__ typedef __int128 pym_wsize;
+
+/* A Python int of v.  New reference, or NULL. */
+PyObject *pym_long_from_i128(pym_wsize v);
+/* An int of up to 128 bits as a pym_wsize: 0, or -1 with TypeError (not an
+ * int) or OverflowError. */
+int pym_long_as_wsize(PyObject *v, pym_wsize *out);
+/* Python's '%*d' % (width, v) into buf (len >= 48 always suffices for
+ * width <= 8); returns buf. */
+const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v);
+
+/* repr(obj) and str(obj), but for a set or frozenset subclass with its own
+ * __iter__ and set's repr: CPython would list the set through that __iter__
+ * (which may never end); the same text is made from the set's real entries.
+ * New reference, or NULL with an exception. */
+PyObject *pym_repr(PyObject *obj);
+PyObject *pym_str_of(PyObject *obj);
+
+/* list(seq), but a list's or tuple's own items (subclasses too) are copied
+ * from its storage: a class's __iter__ may never end.  New reference. */
+PyObject *pym_list_of(PyObject *seq);
+
 /* Interned strings used as attribute names. */
 typedef struct {
     PyObject *__class__, *__dict__, *__doc__, *__mro__, *__name__, *__slots__,

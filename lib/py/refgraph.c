@@ -100,9 +100,40 @@ static int dict_labels(label_job *j, PyObject *src, int *done)
         }
         return 0;
     }
+    /* A dict subclass's items() may never end: it is taken for as many
+     * pairs as the dict really holds; one more and the real entries label
+     * the edges instead (docs/refgraph.md). */
     PyObject *items = PyObject_CallMethodNoArgs(src, pym_str.items);
-    PyObject *list = items ? PySequence_List(items) : NULL;
+    PyObject *it = items ? PyObject_GetIter(items) : NULL;
     Py_XDECREF(items);
+    PyObject *list = it ? PyList_New(0) : NULL;
+    Py_ssize_t bound = PyDict_GET_SIZE(src);
+    while (list) {
+        PyObject *kv = PyIter_Next(it);
+        if (!kv) {
+            if (PyErr_Occurred())
+                Py_CLEAR(list);
+            break;
+        }
+        if (PyList_GET_SIZE(list) >= bound) {
+            Py_DECREF(kv);
+            Py_SETREF(list, PyList_New(0));
+            Py_ssize_t pos = 0;
+            PyObject *k, *v;
+            while (list && PyDict_Next(src, &pos, &k, &v)) {
+                PyObject *t = PyTuple_Pack(2, k, v);
+                if (!t || PyList_Append(list, t) < 0)
+                    Py_CLEAR(list);
+                Py_XDECREF(t);
+            }
+            break;
+        }
+        int r = PyList_Append(list, kv);
+        Py_DECREF(kv);
+        if (r < 0)
+            Py_CLEAR(list);
+    }
+    Py_XDECREF(it);
     if (!list) {
         if (!pym_err_is_ordinary())
             return -1;
@@ -298,7 +329,7 @@ PyObject *pym_text_elide(PyObject *s, Py_ssize_t stop)
 
 PyObject *pym_safe_repr(PyObject *obj, Py_ssize_t clip)
 {
-    PyObject *s = PyObject_Repr(obj);
+    PyObject *s = pym_repr(obj);
     if (!s) {
         if (!pym_err_is_ordinary())
             return NULL;
@@ -315,7 +346,7 @@ PyObject *pym_safe_repr(PyObject *obj, Py_ssize_t clip)
 
 PyObject *pym_str_oneline(PyObject *obj)
 {
-    PyObject *s = PyObject_Str(obj);
+    PyObject *s = pym_str_of(obj);
     if (!s || PyUnicode_FindChar(s, '\n', 0, PyUnicode_GET_LENGTH(s), 1) < 0)
         return s;
     PyObject *nl = PyUnicode_FromString("\n"), *bar = nl ? PyUnicode_FromString("|") : NULL;

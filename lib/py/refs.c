@@ -34,7 +34,7 @@ static PyObject *dict_items_descr; /* dict.items method descriptor */
 
 static PyObject *safe_str(PyObject *o)
 {
-    PyObject *s = PyObject_Str(o);
+    PyObject *s = pym_str_of(o);
     if (!s && pym_err_is_ordinary()) {
         PyErr_Clear();
         s = PyUnicode_FromString("N/A");
@@ -523,15 +523,36 @@ static int next_dict(pym_refcursor *c, PyObject **child, PyObject **name)
     return emit_pair(c, child, name);
 }
 
+/* The entries of a dict subclass whose items() is not dict.items: Pympler
+ * calls items() and takes what it yields, which may never end.  It is
+ * trusted for as many pairs as the dict really holds; a pair beyond that
+ * means items() does not list the dict's storage, and the walk goes on over
+ * the real entries instead (objects already met count once, as always). */
+static int pairs_overrun(pym_refcursor *c, PyObject **child, PyObject **name)
+{
+    Py_CLEAR(c->aux);
+    c->kind = CK_DICT;
+    c->bounded = 0;
+    c->aux = Py_NewRef(c->obj);
+    c->pos = 0;
+    c->used = PyDict_GET_SIZE(c->obj);
+    return next_dict(c, child, name);
+}
+
 static int next_pairs(pym_refcursor *c, PyObject **child, PyObject **name)
 {
     if (!c->pend_key) {
         if (!c->aux)
             return PYM_REF_END;
         PyObject *item = PyIter_Next(c->aux);
+        if (item && c->bounded && c->pos >= c->used) {
+            Py_DECREF(item);
+            return pairs_overrun(c, child, name);
+        }
         if (item) {
             int r = unpack_pair(item, &c->pend_key, &c->pend_val);
             Py_DECREF(item);
+            c->pos++;
             if (r == 0)
                 return emit_pair(c, child, name);
         }
@@ -653,6 +674,14 @@ static int next_namedtuple(pym_refcursor *c, PyObject **child, PyObject **name)
         c->pos = 0;
         /* fall through */
     default: {
+        if (PyTuple_Check(c->obj)) {
+            /* the tuple's own items: a class's __iter__ may never end */
+            if (c->pos >= PyTuple_GET_SIZE(c->obj))
+                return PYM_REF_END;
+            *child = Py_NewRef(PyTuple_GET_ITEM(c->obj, c->pos));
+            c->pos++;
+            return PYM_REF_OBJECT;
+        }
         if (!c->aux && !(c->aux = PyObject_GetIter(c->obj)))
             return -1;
         PyObject *v = PyIter_Next(c->aux);
@@ -712,6 +741,10 @@ int pym_refs_open(pym_refcursor *c, PyObject *obj, pym_typedef *td, int named, i
         }
         else {
             c->kind = CK_PAIRS;
+            if (PyDict_Check(obj)) {
+                c->bounded = 1;
+                c->used = PyDict_GET_SIZE(obj);
+            }
             if (!(c->aux = items_iter(obj))) {
                 int t = dict_error_tolerated(obj);
                 if (t <= 0)

@@ -26,6 +26,7 @@ typedef struct pym_refcursor {
     uint8_t phase;   /* position within multi-part kinds */
     uint8_t key_out; /* dict kinds: the key of the current pair was yielded */
     uint8_t borrowed; /* the last child is borrowed (valid until the next call) */
+    uint8_t bounded; /* items() of a real dict: trusted for `used` pairs only */
     Py_ssize_t pos;  /* index or dict position */
     Py_ssize_t used; /* container size at open, to detect mutation */
     void *token;     /* inline-values pointer at open (virtual dicts) */

@@ -114,16 +114,15 @@ int pym_report_printf(const pym_report *r, const char *fmt, ...)
     return rc;
 }
 
-/* Python's '%*d' % (w, n) into buf. */
-static const char *num(char *buf, size_t len, Py_ssize_t w, Py_ssize_t n)
+/* Python's '%*d' % (w, n) into buf (sizes and totals may pass 64 bits). */
+static const char *num(char *buf, size_t len, Py_ssize_t w, pym_wsize n)
 {
-    snprintf(buf, len, "%*zd", (int)w, n);
-    return buf;
+    return pym_wsize_str(buf, len, w > 64 ? 64 : (int)w, n);
 }
 
 /* ---- helpers --------------------------------------------------------- */
 
-PyObject *pym_si(Py_ssize_t size)
+PyObject *pym_si(pym_wsize size)
 {
     static const char units[] = "KMGPTE";
     if (size >= 1024) {
@@ -141,12 +140,13 @@ PyObject *pym_si(Py_ssize_t size)
 }
 
 /* str(size) + _SI(size) */
-static PyObject *si2(Py_ssize_t size)
+static PyObject *si2(pym_wsize size)
 {
     PyObject *s = pym_si(size);
     if (!s)
         return NULL;
-    PyObject *r = PyUnicode_FromFormat("%zd%U", size, s);
+    char b[64];
+    PyObject *r = PyUnicode_FromFormat("%s%U", pym_wsize_str(b, sizeof b, 0, size), s);
     Py_DECREF(s);
     return r;
 }
@@ -395,7 +395,7 @@ static int row_cmp(const void *a, const void *b)
 
 static PyObject *prof_text(const pym_sizer *z, const pym_prof *p)
 {
-    Py_ssize_t avg = p->number > 1 ? (Py_ssize_t)((double)p->total / (double)p->number) : p->total;
+    pym_wsize avg = p->number > 1 ? (pym_wsize)((double)p->total / (double)p->number) : p->total;
     PyObject *o = deref(p->objref, p->weak), *tot = NULL, *a = NULL, *h = NULL, *rp = NULL,
              *ls = NULL, *out = NULL;
     if (!(tot = si2(p->total)) || !(a = si2(avg)) || !(h = si2(p->high)) ||
@@ -451,12 +451,13 @@ int pym_report_profiles(const pym_report *r, Py_ssize_t w, Py_ssize_t cutoff)
         k++;
     }
     qsort(rows, nt, sizeof *rows, row_cmp);
-    Py_ssize_t c = 0, C = 0;
+    Py_ssize_t c = 0;
+    pym_wsize C = 0;
     const char *s = "";
     if (z->total) {
         s = " (% of grand total)";
         c = cutoff ? cutoff : z->cutoff;
-        C = (Py_ssize_t)((double)c * 0.01 * (double)z->total);
+        C = (pym_wsize)((double)c * 0.01 * (double)z->total);
     }
     char b[64];
     if (pym_report_printf(r, "\n%s profile%s:  total%s, average, and largest flat size%s:  largest object",

@@ -27,7 +27,7 @@ int pym_report_profiles(const pym_report *r, Py_ssize_t w, Py_ssize_t cutoff);
 int pym_report_typedefs(const pym_report *r, Py_ssize_t w);
 
 /* Helpers shared with the binding. */
-PyObject *pym_si(Py_ssize_t size);       /* _SI(size): ' or 1.2 KiB' or '' */
+PyObject *pym_si(pym_wsize size);        /* _SI(size): ' or 1.2 KiB' or '' */
 PyObject *pym_prepr_key(uintptr_t key, Py_ssize_t clip); /* _prepr(typedef key) */
 PyObject *pym_prepr(PyObject *obj, Py_ssize_t clip);      /* _prepr(obj) */
 PyObject *pym_lengstr(PyObject *obj);    /* _lengstr(obj) */

@@ -25,7 +25,8 @@ typedef struct {
     PyObject *rs;   /* owned list of child Asized, or NULL */
     pym_typedef *td;
     uintptr_t key, id, pid;
-    Py_ssize_t s, f, deep;
+    pym_wsize s, f;
+    Py_ssize_t deep;
     uint8_t virt, sized, named;
 } node;
 
@@ -37,7 +38,7 @@ typedef struct pym_frame {
 
 /* A finished node's result on its way to the parent. */
 typedef struct {
-    Py_ssize_t s;
+    pym_wsize s;
     PyObject *asized; /* owned or NULL */
 } node_result;
 
@@ -229,7 +230,7 @@ static PyObject *remember(PyObject *obj, int virt, int *weak)
     return Py_NewRef(obj);
 }
 
-static int prof_update(pym_sizer *z, uintptr_t key, PyObject *obj, int virt, Py_ssize_t size)
+static int prof_update(pym_sizer *z, uintptr_t key, PyObject *obj, int virt, pym_wsize size)
 {
     int64_t ix;
     if (!pym_ptrmap_get(z->prof_index, map_key(key), &ix)) {
@@ -457,11 +458,11 @@ static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssiz
         goto error;
     if (!(n.td->both || z->code) || (z->ignored && n.td->kind == PYM_KIND_IGNORED))
         goto done;
-    Py_ssize_t flat;
+    pym_wsize flat;
     if (virt) {
         flat = pym_virtual_dict_size(obj);
         if (z->mask)
-            flat = (flat + z->mask) & ~z->mask;
+            flat = (flat + z->mask) & ~(pym_wsize)z->mask;
     }
     else {
         flat = pym_flat(n.td, obj, z->mask);
@@ -549,14 +550,14 @@ static int leaf(pym_sizer *z, node *parent, PyObject *child)
         return count ? (seen_again(z, (uintptr_t)child) < 0 ? -1 : 1) : 1;
     if (!sized)
         return 1;
-    Py_ssize_t s = pym_flat(td, child, z->mask);
+    pym_wsize s = pym_flat(td, child, z->mask);
     if (s < 0)
         return missed(z) == 0 ? 1 : -1;
     parent->s += s;
     return 1;
 }
 
-Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
+pym_wsize pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
 {
     /* the stack and state belong to z: a nested run must use another sizer */
     if (z->busy) {

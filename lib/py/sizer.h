@@ -19,18 +19,19 @@
 
 /* Builds an Asized(size, flat, refs, name); refs is a list (may be NULL).
  * Returns a new reference or NULL with an exception. */
-typedef PyObject *(*pym_asized_ctor)(Py_ssize_t size, Py_ssize_t flat, PyObject *refs, PyObject *name);
+typedef PyObject *(*pym_asized_ctor)(pym_wsize size, pym_wsize flat, PyObject *refs, PyObject *name);
 
 typedef struct {
     uintptr_t key;    /* typedef key */
-    Py_ssize_t number, total, high;
+    Py_ssize_t number;
+    pym_wsize total, high;
     PyObject *objref; /* owned: weakref or the object itself; NULL until set */
     int weak;
 } pym_prof;
 
 typedef struct {
     uintptr_t key, id, pid;
-    Py_ssize_t size;
+    pym_wsize size;
     Py_ssize_t deep;
     PyObject *objref; /* owned: weakref or strong reference */
     int weak;
@@ -48,7 +49,8 @@ typedef struct pym_sizer {
     PyObject *keepalive;   /* list of temporaries met while sizing */
     pym_ptrmap *excl;      /* typedef key -> count of excluded instances */
     PyObject *excl_keys;   /* list of (key object, is-class-key) in order */
-    Py_ssize_t total, missed, depth, ranked;
+    pym_wsize total; /* sizes are exact (pyrt.h): a __sizeof__ may say sys.maxsize */
+    Py_ssize_t missed, depth, ranked;
     pym_prof *profs;
     size_t nprofs, cap_profs;
     pym_ptrmap *prof_index; /* typedef key -> index into profs */
@@ -76,7 +78,7 @@ int pym_sizer_clear(pym_sizer *z);
  * With `asized` non-NULL an Asized tree is built (up to the detail level) and
  * stored there (new reference).  Returns the size, or -1 with an exception
  * (an exception other than RuntimeError raised by a hostile object). */
-Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized);
+pym_wsize pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized);
 
 /* exclude_refs (count 0) / exclude_objs (count -1): setdefault in seen. */
 int pym_sizer_seen_default(pym_sizer *z, PyObject *obj, int64_t count);

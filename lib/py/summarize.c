@@ -392,12 +392,21 @@ static Py_ssize_t basic_size(PyObject *obj)
     return size + pym_preheader_size(tp);
 }
 
-Py_ssize_t pym_sizeof_or_basic(PyObject *obj)
+/* An error of getsizeof that stops a summary: fatal ones, and the
+ * OverflowError of a __sizeof__ whose int does not fit a Py_ssize_t -- that
+ * object has no size sys.getsizeof can give, and Pympler's summarize and
+ * get_size (and asizeof, ours and Pympler's) raise it. */
+static int sizeof_error_stops(void)
 {
-    Py_ssize_t s = pym_getsizeof(obj);
+    return !pym_err_is_ordinary() || PyErr_ExceptionMatches(PyExc_OverflowError);
+}
+
+pym_wsize pym_sizeof_or_basic(PyObject *obj)
+{
+    pym_wsize s = pym_getsizeof(obj);
     if (s >= 0)
         return s;
-    if (!pym_err_is_ordinary())
+    if (sizeof_error_stops())
         return -1;
     PyErr_Clear();
     return basic_size(obj);
@@ -551,7 +560,7 @@ static int add_object(summ *s, PyObject *obj)
     if (slot && slot->pure) {
         /* The common case: nothing here can run Python code. */
         s->last = slot;
-        Py_ssize_t size = pym_getsizeof_via(slot->sizeof_, obj);
+        pym_wsize size = pym_getsizeof_via(slot->sizeof_, obj);
         if (size < 0)
             return -1;
         s->counts[slot->row]++;
@@ -585,10 +594,10 @@ static int add_object(summ *s, PyObject *obj)
             goto done;
         }
     }
-    Py_ssize_t size = pym_getsizeof_via(sizeof_, obj);
+    pym_wsize size = pym_getsizeof_via(sizeof_, obj);
     Py_XDECREF(sizeof_);
     if (size < 0) {
-        if (!pym_err_is_ordinary())
+        if (sizeof_error_stops())
             goto done;
         PyErr_Clear();
         size = basic_size(obj);
@@ -599,16 +608,6 @@ static int add_object(summ *s, PyObject *obj)
 done:
     Py_DECREF(obj);
     return rc;
-}
-
-PyObject *pym_long_from_i128(__int128 v)
-{
-    if (v >= INT64_MIN && v <= INT64_MAX)
-        return PyLong_FromLongLong((long long)v);
-    unsigned char bytes[16];
-    for (int i = 0; i < 16; i++)
-        bytes[i] = (unsigned char)((unsigned __int128)v >> (8 * i));
-    return _PyLong_FromByteArray(bytes, 16, 1, 1);
 }
 
 static PyObject *rows_list(summ *s)
@@ -645,10 +644,11 @@ PyObject *pym_summarize(PyObject *objects, PyObject *reps)
     }
     if (!(s.rows_by_key = PyDict_New()))
         goto done;
-    if (PyList_CheckExact(objects) || PyTuple_CheckExact(objects)) {
-        /* Index access; the length is re-read since Python code run by a
-         * __sizeof__ or a representation may change the list. */
-        int is_list = PyList_CheckExact(objects);
+    if (PyList_Check(objects) || PyTuple_Check(objects)) {
+        /* Index access, subclasses too (a class's __iter__ may never end);
+         * the length is re-read since Python code run by a __sizeof__ or a
+         * representation may change the list. */
+        int is_list = PyList_Check(objects);
         for (Py_ssize_t i = 0;; i++) {
             Py_ssize_t n = is_list ? PyList_GET_SIZE(objects) : PyTuple_GET_SIZE(objects);
             if (i >= n)

@@ -26,14 +26,12 @@ PyObject *pym_representations_fill(PyObject *fill);
  * does, so a hostile object never stops a summary).  New reference. */
 PyObject *pym_type_key(PyObject *obj, Py_ssize_t verbosity, PyObject *representations, int strict);
 
-/* sys.getsizeof(obj), or when __sizeof__ raises an ordinary exception or
- * lies (not an int, negative), the size object.__sizeof__ would give plus
- * the pre-header.  -1 with an exception only for fatal errors. */
-Py_ssize_t pym_sizeof_or_basic(PyObject *obj);
-
-/* A Python int of a 128-bit sum (sizes of millions of objects, each up to
- * sys.maxsize, cannot overflow it).  New reference. */
-PyObject *pym_long_from_i128(__int128 v);
+/* sys.getsizeof(obj) (exact, up to sys.maxsize plus the pre-header), or
+ * when __sizeof__ raises an ordinary exception or lies (not an int,
+ * negative), the size object.__sizeof__ would give plus the pre-header.
+ * -1 with an exception for fatal errors and for the OverflowError of a
+ * __sizeof__ int too large for a Py_ssize_t (as sys.getsizeof). */
+pym_wsize pym_sizeof_or_basic(PyObject *obj);
 
 /* summary.summarize(objects): objects is any iterable.  New list, or NULL. */
 PyObject *pym_summarize(PyObject *objects, PyObject *representations);

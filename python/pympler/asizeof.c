@@ -100,6 +100,19 @@ static int to_ssize(PyObject *v, const char *name, Py_ssize_t *out)
     return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* A size given back to print_stats (an asizesof result): an int of up to
+ * 128 bits, else what to_ssize accepts. */
+static int to_wsize(PyObject *v, const char *name, pym_wsize *out)
+{
+    if (PyLong_Check(v))
+        return pym_long_as_wsize(v, out);
+    Py_ssize_t x;
+    if (to_ssize(v, name, &x) < 0)
+        return -1;
+    *out = x;
+    return 0;
+}
+
 static int to_double(PyObject *v, const char *name, double *out)
 {
     if (!PyFloat_Check(v) && !PyIndex_Check(v)) {
@@ -165,13 +178,13 @@ static int Asized_init(AsizedObject *self, PyObject *args, PyObject *kwds)
     return 0;
 }
 
-static PyObject *make_asized(Py_ssize_t size, Py_ssize_t flat, PyObject *refs, PyObject *name)
+static PyObject *make_asized(pym_wsize size, pym_wsize flat, PyObject *refs, PyObject *name)
 {
     AsizedObject *a = PyObject_GC_New(AsizedObject, &Asized_Type);
     if (!a)
         return NULL;
-    a->size = PyLong_FromSsize_t(size);
-    a->flat = PyLong_FromSsize_t(flat);
+    a->size = pym_long_from_i128(size);
+    a->flat = pym_long_from_i128(flat);
     a->refs = refs ? PyList_AsTuple(refs) : PyTuple_New(0);
     a->name = Py_NewRef(name);
     PyObject_GC_Track(a);
@@ -796,10 +809,10 @@ static int exclude_refs(AsizerObject *self, PyObject *objs)
 }
 
 /* Size one top-level object; busy-guarded. */
-static Py_ssize_t size_one(AsizerObject *self, PyObject *o, PyObject **asized)
+static pym_wsize size_one(AsizerObject *self, PyObject *o, PyObject **asized)
 {
     self->busy = 1;
-    Py_ssize_t s = pym_sizer_size(&self->z, o, asized);
+    pym_wsize s = pym_sizer_size(&self->z, o, asized);
     self->busy = 0;
     return s;
 }
@@ -809,14 +822,14 @@ static PyObject *asizer_asizeof_impl(AsizerObject *self, PyObject *objs)
 {
     if (exclude_refs(self, objs) < 0)
         return NULL;
-    Py_ssize_t total = 0;
+    pym_wsize total = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(objs); i++) {
-        Py_ssize_t s = size_one(self, PyTuple_GET_ITEM(objs, i), NULL);
+        pym_wsize s = size_one(self, PyTuple_GET_ITEM(objs, i), NULL);
         if (s < 0)
             return NULL;
         total += s;
     }
-    return PyLong_FromSsize_t(total);
+    return pym_long_from_i128(total);
 }
 
 /* Pympler's _sizes(objs, sized): one result per object, duplicates repeated. */
@@ -844,9 +857,9 @@ static PyObject *asizer_sizes(AsizerObject *self, PyObject *objs, int asized)
         }
         else if (!PyErr_Occurred()) {
             PyObject *a = NULL;
-            Py_ssize_t s = size_one(self, o, asized ? &a : NULL);
+            pym_wsize s = size_one(self, o, asized ? &a : NULL);
             if (s >= 0)
-                r = asized ? a : PyLong_FromSsize_t(s);
+                r = asized ? a : pym_long_from_i128(s);
             if (r && PyDict_SetItem(done, id, r) < 0)
                 Py_CLEAR(r);
         }
@@ -1084,7 +1097,7 @@ static int print_stats(AsizerObject *self, PyObject *objs, PyObject *opts, PyObj
     Py_ssize_t sized_n, seen_n, dup;
     pym_sizer_counts(&self->z, &sized_n, &seen_n, &dup);
     char b[64];
-    int w = snprintf(b, sizeof b, "%zd", self->z.missed + seen_n + self->z.total) + 1;
+    int w = (int)strlen(pym_wsize_str(b, sizeof b, 0, self->z.missed + seen_n + self->z.total)) + 1;
     pym_report r = report_of(self, p3);
     PyObject *o = kwdstr(opts);
     if (!o)
@@ -1128,13 +1141,13 @@ static int print_stats(AsizerObject *self, PyObject *objs, PyObject *opts, PyObj
         if (ok && PySequence_Fast_GET_SIZE(ob) < n)
             n = PySequence_Fast_GET_SIZE(ob);
         for (Py_ssize_t i = 0; ok && i < n; i++) {
-            Py_ssize_t zsz;
-            if (to_ssize(PySequence_Fast_GET_ITEM(si, i), "sizes", &zsz) < 0) {
+            pym_wsize zsz;
+            if (to_wsize(PySequence_Fast_GET_ITEM(si, i), "sizes", &zsz) < 0) {
                 ok = 0;
                 break;
             }
             PyObject *ssi = pym_si(zsz), *rp = ssi ? pym_repr_clip(PySequence_Fast_GET_ITEM(ob, i), self->z.clip) : NULL;
-            snprintf(b, sizeof b, "%*zd", w, zsz);
+            pym_wsize_str(b, sizeof b, w, zsz);
             ok = ssi && rp && pym_report_printf(&r, "%s bytes%U%s:  %U", b, ssi, r.incl, rp) == 0;
             Py_XDECREF(ssi);
             Py_XDECREF(rp);
@@ -1235,7 +1248,7 @@ static PyObject *Asizer_get_ranked(AsizerObject *self, void *closure)
 static PyObject *Asizer_get_total(AsizerObject *self, void *closure)
 {
     (void)closure;
-    return PyLong_FromSsize_t(self->z.total);
+    return pym_long_from_i128(self->z.total);
 }
 
 static PyObject *Asizer_get_excluded(AsizerObject *self, void *closure)
@@ -1516,9 +1529,9 @@ static PyObject *mod_flatsize(PyObject *m, PyObject *args, PyObject *kwds)
             goto done;
         }
     }
-    Py_ssize_t f = pym_flat(td, obj, mask);
+    pym_wsize f = pym_flat(td, obj, mask);
     if (f >= 0)
-        r = PyLong_FromSsize_t(f);
+        r = pym_long_from_i128(f);
 done:
     pym_typedef_free(made);
     return r;

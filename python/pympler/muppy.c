@@ -76,7 +76,7 @@ static PyObject *seq_of(PyObject *objects, const char *fname, int copy)
         return NULL;
     }
     PyObject *seq = copy || !(PyList_Check(objects) || PyTuple_Check(objects))
-                        ? PySequence_List(objects)
+                        ? pym_list_of(objects)
                         : Py_NewRef(objects);
     if (!seq && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Clear();
@@ -96,11 +96,11 @@ static PyObject *get_size(PyObject *m, PyObject *args, PyObject *kw)
     PyObject *seq = seq_of(objects, "get_size", 0);
     if (!seq)
         return NULL;
-    __int128 total = 0;
+    pym_wsize total = 0;
     /* The length is read afresh: a __sizeof__ may change the list. */
     for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *o = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
-        Py_ssize_t size = pym_sizeof_or_basic(o);
+        pym_wsize size = pym_sizeof_or_basic(o);
         Py_DECREF(o);
         if (size < 0) {
             Py_DECREF(seq);
@@ -113,7 +113,8 @@ static PyObject *get_size(PyObject *m, PyObject *args, PyObject *kw)
 }
 
 typedef struct {
-    Py_ssize_t size, index;
+    pym_wsize size;
+    Py_ssize_t index;
 } keyed;
 
 static int by_size(const void *a, const void *b)
@@ -184,7 +185,7 @@ static PyObject *filter_(PyObject *m, PyObject *args, PyObject *kw)
         PyObject *o = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
         int keep = type == Py_None ? 1 : PyObject_IsInstance(o, type);
         if (keep > 0 && (lo > -1 || hi > -1)) {
-            Py_ssize_t s = pym_sizeof_or_basic(o);
+            pym_wsize s = pym_sizeof_or_basic(o);
             keep = s < 0 ? -1 : !((lo > -1 && !(s > lo)) || (hi > -1 && !(s < hi)));
         }
         if (keep > 0 && PyList_Append(res, o) < 0)

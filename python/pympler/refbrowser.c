@@ -68,10 +68,11 @@ static PyObject *default_str_func(void)
     return pym_module_attr("pympler.summary", "_repr");
 }
 
-/* str_func(o), or str(o) when str_func is None.  New reference. */
+/* str_func(o), or str(o) when str_func is None (pym_str_of: a set subclass
+ * whose __iter__ never ends is shown from its entries).  New reference. */
 static PyObject *call_str_func(PyObject *str_func, PyObject *o)
 {
-    return str_func == Py_None ? PyObject_Str(o) : PyObject_CallOneArg(str_func, o);
+    return str_func == Py_None ? pym_str_of(o) : PyObject_CallOneArg(str_func, o);
 }
 
 /* ======================================================================

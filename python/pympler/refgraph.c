@@ -294,7 +294,7 @@ static PyObject *objects_of(PyObject *self)
         return NULL;
     if (PyList_CheckExact(o))
         return o;
-    PyObject *l = PySequence_List(o);
+    PyObject *l = pym_list_of(o);
     Py_DECREF(o);
     return l;
 }
@@ -392,7 +392,7 @@ done:
 
 /* Sizes as Pympler's Asizer().asizesof(*objects) gives them: references
  * between the given objects are not counted twice; total_size = the total. */
-static int sizes_of(PyObject *objs, Py_ssize_t *sizes, Py_ssize_t *total)
+static int sizes_of(PyObject *objs, pym_wsize *sizes, pym_wsize *total)
 {
     pym_sizer z;
     if (pym_sizer_init(&z, NULL) < 0)
@@ -456,8 +456,9 @@ static PyObject *Graph__annotate_objects(PyObject *self, PyObject *unused)
     PyObject *objs = objects_of(self), *meta = NULL;
     if (!objs)
         return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(objs), total = 0;
-    Py_ssize_t *sizes = PyMem_Calloc((size_t)n + 1, sizeof *sizes);
+    Py_ssize_t n = PyList_GET_SIZE(objs);
+    pym_wsize total = 0; /* exact: a __sizeof__ may say sys.maxsize */
+    pym_wsize *sizes = PyMem_Calloc((size_t)n + 1, sizeof *sizes);
     if (!sizes) {
         PyErr_NoMemory();
         goto done;
@@ -471,7 +472,7 @@ static PyObject *Graph__annotate_objects(PyObject *self, PyObject *unused)
             Py_CLEAR(meta);
             goto done;
         }
-        m->size = PyLong_FromSsize_t(sizes[i]);
+        m->size = pym_long_from_i128(sizes[i]);
         m->id = PyLong_FromVoidPtr(o);
         m->type = type_name(o);
         m->str = pym_safe_repr(o, REPR_CLIP);
@@ -484,7 +485,7 @@ static PyObject *Graph__annotate_objects(PyObject *self, PyObject *unused)
             goto done;
         }
     }
-    if (set(self, S_metadata, meta) < 0 || set_steal(self, S_total_size, PyLong_FromSsize_t(total)) < 0)
+    if (set(self, S_metadata, meta) < 0 || set_steal(self, S_total_size, pym_long_from_i128(total)) < 0)
         Py_CLEAR(meta);
 done:
     PyMem_Free(sizes);
@@ -504,7 +505,7 @@ static int Graph_init(PyObject *self, PyObject *args, PyObject *kwds)
     int red = PyObject_IsTrue(reduce);
     if (red < 0)
         return -1;
-    PyObject *list = PySequence_List(objects);
+    PyObject *list = pym_list_of(objects);
     if (!list) {
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {
             PyErr_Format(PyExc_TypeError, "ReferenceGraph: objects must be iterable, not %.100s",
@@ -750,7 +751,7 @@ static PyObject *split_list(PyObject *self)
         return NULL;
     PyObject *out = PyList_New(0), *objs = objects_of(self);
     PyObject **gm = NULL, **ge = NULL, **go = NULL;
-    Py_ssize_t *gsize = NULL;
+    pym_wsize *gsize = NULL;
     if (!out || !objs)
         goto error;
     size_t nc = (size_t)d.ncomp;
@@ -788,8 +789,9 @@ static PyObject *split_list(PyObject *self)
                 pym_ptrindex_put(byid, key, c);
         }
         Py_XDECREF(id);
-        if (r == 0 && (sz = get(m, S_size)))
-            gsize[c] += PyLong_AsSsize_t(sz);
+        pym_wsize szv = 0;
+        if (r == 0 && (sz = get(m, S_size)) && pym_long_as_wsize(sz, &szv) == 0)
+            gsize[c] += szv;
         Py_XDECREF(sz);
         if (r < 0 || PyErr_Occurred()) {
             pym_ptrindex_free(&byid);
@@ -831,7 +833,7 @@ static PyObject *split_list(PyObject *self)
         if (r == 0)
             r = set(sub, S_metadata, gm[c]) | set(sub, S_objects, go[c]) | set(sub, S_edges, ge[c]) |
                 set_steal(sub, S_count, PyLong_FromSsize_t(PyList_GET_SIZE(gm[c]))) |
-                set_steal(sub, S_total_size, PyLong_FromSsize_t(gsize[c])) |
+                set_steal(sub, S_total_size, pym_long_from_i128(gsize[c])) |
                 set_steal(sub, S_index, PyLong_FromSize_t(c));
         if (r == 0)
             r = PyList_Append(out, sub);

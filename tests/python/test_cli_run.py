@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from cli_helpers import BIN, FACES, HAVE_BIN, OK, PROGRAM, USAGE, as_nobody, cli, one_line_error, python
+from cli_helpers import (BIN, FACES, HAVE_BIN, OK, PROGRAM, USAGE, as_nobody, cli, nobody_world,
+                         one_line_error, python)
 
 
 def test_the_command_is_built():
@@ -183,13 +184,24 @@ def test_usage_errors_one_line_status_2(face, args, needle):
     assert p.stdout == ''
 
 
-def test_unreadable_script(tmp_path):
-    s = tmp_path / 'secret.py'
-    s.write_text('print(1)\n')
-    s.chmod(0)
-    # root reads everything: then the command runs as nobody
-    p = cli('summary', s) if not os.access(s, os.R_OK) else as_nobody('summary', s)
-    assert 'Permission denied' in one_line_error(p, USAGE)
+def test_unreadable_script():
+    # root reads everything: then the command runs as nobody, on a copy of
+    # itself that nobody can read wherever the checkout lies
+    with nobody_world() as (world, cmd, _):
+        ok, s = os.path.join(world, 'ok.py'), os.path.join(world, 'secret.py')
+        for f in (ok, s):
+            with open(f, 'w') as fh:
+                fh.write('print(1)\n')
+        os.chmod(ok, 0o644)
+        os.chmod(s, 0)
+        if not os.access(s, os.R_OK):
+            p = cli('summary', s)
+        else:
+            control = as_nobody(cmd, 'summary', ok)
+            assert control.returncode == OK, control.stderr
+            assert control.stdout.startswith('1\n')
+            p = as_nobody(cmd, 'summary', s)
+        assert one_line_error(p, USAGE) == "pympler summary: can't open file '%s': Permission denied" % s
 
 
 def test_options_after_the_script_are_the_programs(script):
