@@ -108,7 +108,7 @@ static PyObject *function_2(PyObject *m, PyObject *f)
 static PyObject *getattr_default(PyObject *o, PyObject *name, PyObject *dflt)
 {
     PyObject *v = NULL;
-    int r = _PyObject_LookupAttr(o, name, &v);
+    int r = pym_lookup_attr(o, name, &v);
     if (r < 0)
         return NULL;
     return r ? v : Py_NewRef(dflt);
@@ -389,7 +389,7 @@ static Py_ssize_t basic_size(PyObject *obj)
         Py_ssize_t n = Py_SIZE(obj);
         size += (n < 0 ? -n : n) * tp->tp_itemsize;
     }
-    return size + pym_preheader_size(tp);
+    return size + pym_getsizeof_extra(obj);
 }
 
 Py_ssize_t pym_sizeof_or_basic(PyObject *obj)
@@ -527,7 +527,7 @@ static tslot *slot_of(summ *s, PyTypeObject *tp)
         while (s->slots[i].tp)
             i = (i + 1) & s->mask;
     }
-    PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* borrowed */
+    PyObject *d = pym_type_lookup(tp, pym_str.__sizeof__); /* borrowed */
     s->slots[i].tp = (PyTypeObject *)Py_NewRef((PyObject *)tp);
     s->slots[i].row = row;
     s->slots[i].fn = f;
@@ -608,7 +608,7 @@ PyObject *pym_long_from_i128(__int128 v)
     unsigned char bytes[16];
     for (int i = 0; i < 16; i++)
         bytes[i] = (unsigned char)((unsigned __int128)v >> (8 * i));
-    return _PyLong_FromByteArray(bytes, 16, 1, 1);
+    return pym_long_from_le16(bytes);
 }
 
 static PyObject *rows_list(summ *s)

@@ -152,8 +152,12 @@ static PyObject *get_diff(PyObject *m, PyObject *args, PyObject *kw)
     if (!(rk = by_key(right)) || !(lk = by_key(left)))
         goto fail;
     /* The key order is a set's, as Pympler's: set(right keys) | left keys. */
-    if (!(keys = PySet_New(rk)) || _PySet_Update(keys, lk) < 0)
+    if (!(keys = PySet_New(rk)))
         goto fail;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(lk, &pos, &key, NULL))
+        if (PySet_Add(keys, key) < 0)
+            goto fail;
     if (!(res = PyList_New(0)) || !(it = PyObject_GetIter(keys)))
         goto fail;
     while ((key = PyIter_Next(it))) {

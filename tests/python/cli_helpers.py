@@ -47,14 +47,18 @@ def python(*args, cwd=None, text=True):
                           timeout=120, env=e, cwd=str(cwd or REPO))
 
 
-def as_nobody(*args):
-    """The command run as user nobody from /, for the permission checks that
-    root would pass (the command itself is world-readable)."""
+def as_unprivileged(*args):
+    """The command run from / by root without the capabilities that bypass
+    file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), for the
+    permission checks that root would pass.  Not as user nobody: the
+    interpreter the command embeds may live where nobody cannot read
+    (pyenv's under /root)."""
     import shutil
     setpriv = shutil.which('setpriv')
     assert setpriv, 'running as root needs setpriv (util-linux) for this test'
     e = dict(os.environ, PYTHONHASHSEED='0')
-    return subprocess.run([setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', BIN] +
+    caps = '-dac_override,-dac_read_search'
+    return subprocess.run([setpriv, '--bounding-set=' + caps, '--inh-caps=' + caps, BIN] +
                           [str(a) for a in args], capture_output=True, text=True, timeout=120, env=e, cwd='/')
 
 

@@ -10,7 +10,7 @@ import tempfile
 
 import pytest
 
-from cli_helpers import (CYCLES, EXAMPLES, FACES, OK, OUTPUT, PROGRAM, as_nobody, cli, one_line_error,
+from cli_helpers import (CYCLES, EXAMPLES, FACES, OK, OUTPUT, PROGRAM, as_unprivileged, cli, one_line_error,
                          png_size, svg_nodes)
 
 LEAKY, CYCLIC, CLEAN = EXAMPLES / 'leaky.py', EXAMPLES / 'cycles.py', EXAMPLES / 'clean.py'
@@ -256,13 +256,14 @@ def test_unwritable_output_path(tmp_path):
         p = cli('garbage', '-o', target, '-c', 'print("ran")')
         assert 'cannot write' in one_line_error(p, OUTPUT)
         assert p.stdout == ''      # the program did not run
-    # a directory nobody may write to: as root, the command runs as nobody
+    # a directory nobody may write to: as root, the command runs without the
+    # privilege to override permissions
     ro = tempfile.mkdtemp(prefix='pympler-ro-')
     try:
         os.chmod(ro, 0o555)
         target = os.path.join(ro, 'x.svg')
         p = cli('garbage', '-o', target, CYCLIC) if not os.access(ro, os.W_OK) else \
-            as_nobody('garbage', '-o', target, CYCLIC)
+            as_unprivileged('garbage', '-o', target, CYCLIC)
         assert 'Permission denied' in one_line_error(p, OUTPUT)
         assert os.listdir(ro) == []
     finally:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from cli_helpers import BIN, FACES, HAVE_BIN, OK, PROGRAM, USAGE, as_nobody, cli, one_line_error, python
+from cli_helpers import BIN, FACES, HAVE_BIN, OK, PROGRAM, USAGE, as_unprivileged, cli, one_line_error, python
 
 
 def test_the_command_is_built():
@@ -187,8 +187,8 @@ def test_unreadable_script(tmp_path):
     s = tmp_path / 'secret.py'
     s.write_text('print(1)\n')
     s.chmod(0)
-    # root reads everything: then the command runs as nobody
-    p = cli('summary', s) if not os.access(s, os.R_OK) else as_nobody('summary', s)
+    # root reads everything: then the command runs without that privilege
+    p = cli('summary', s) if not os.access(s, os.R_OK) else as_unprivileged('summary', s)
     assert 'Permission denied' in one_line_error(p, USAGE)
 
 
