@@ -11,6 +11,8 @@
 #define Py_BUILD_CORE_MODULE 1
 #include "pyver.h"
 
+#include <stddef.h>
+
 #if PYM_PY_MINOR == 13
 
 /* The internal headers are not written for -Wextra. */
