@@ -3,6 +3,7 @@
 #   make                 libraries, the Python package and the command (target: all)
 #   make test            C tests (CUnit) then Python tests (pytest)
 #   make test-sanitize   the same, built with ASan+UBSan into build-asan/
+#   make test-py313      the same on CPython 3.13 (scripts/python313.sh), in build-py313/
 #   make test-refcount   every public API in a loop on python3.11-dbg (build-dbg/):
 #                        fails when sys.gettotalrefcount() grows
 #   make example         run pympler garbage on examples/cycles.py: report + build/cycles.svg
@@ -179,7 +180,7 @@ QUIET_CP = @printf '    %-5s %s\n' CP $@ 1>&2;
 endif
 
 # ---------------------------------------------------------------- targets
-.PHONY: all test test-sanitize test-refcount test-valgrind bench example deps clean distclean FORCE
+.PHONY: all test test-sanitize test-py313 test-refcount test-valgrind bench example deps clean distclean FORCE
 
 all: $(CORE_LIB) $(PY_LIB) $(RENDER_LIB) $(CLI_LIB) $(MODULES) $(PKG_FILES) $(BIN)
 
@@ -275,10 +276,15 @@ $(CTESTS): $(CTEST_OBJ) $(RENDER_LIB) $(CORE_LIB)
 # source tree's pympler/ (no extension modules) would shadow $(BUILD)/python.
 test: all $(CTESTS)
 	$(C_TEST_ENV) $(CTESTS)
+	@$(PYTHON) -c 'import sys; print("python: " + sys.version.replace("\n", " ") + " (" + sys.executable + ")")'
 	$(PY_TEST_ENV) $(PYTHON) -P -m pytest $(PYTEST_FLAGS) tests/python
 
 test-sanitize:
 	$(MAKE) BUILD=$(ASAN_BUILD) SANITIZE=address,undefined test
+
+# The whole suite on CPython 3.13 (found or installed by scripts/python313.sh).
+test-py313:
+	py=$$(sh scripts/python313.sh) && $(MAKE) BUILD=build-py313 PYTHON="$$py" WERROR=$(WERROR) test
 
 # Debian's debug interpreter counts references (REFCOUNT=1: install-deps.sh
 # installs it, and skips pip); tests/refcount/loop_apis.py prints the growth
@@ -307,7 +313,7 @@ bench: all
 	rc=0; for b in asizeof graph census refbrowser; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(REFCOUNT_BUILD) pympler.egg-info dist
+	rm -rf $(BUILD) $(ASAN_BUILD) $(REFCOUNT_BUILD) build-py313 pympler.egg-info dist
 
 # Also drop the reference Pympler 1.1 installed by scripts/install-deps.sh.
 distclean: clean

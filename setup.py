@@ -9,6 +9,13 @@ The Makefile is the development build; this file exists for pip.
 """
 import glob
 import os
+import sys
+
+# The engine knows the object layout of these CPython versions only
+# (lib/py/pyver.h); any other would be sized wrongly, so refuse to build.
+SUPPORTED = ((3, 11), (3, 13))
+if sys.version_info[:2] not in SUPPORTED:
+    sys.exit("pympler supports CPython 3.11 and 3.13")
 
 from setuptools import Extension, find_packages, setup
 from setuptools.command.build_ext import build_ext

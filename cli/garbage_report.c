@@ -176,29 +176,43 @@ done:
  * __sizeof__ of sys.maxsize -- and their sums 64 bits; 128 bits hold any. */
 __extension__ typedef __int128 wide;
 
+/* With public API only (the command does not see the engine's version
+ * layer): the low 64 bits by mask, the high ones after a shift. */
 static int wide_of(PyObject *v, wide *out)
 {
-    unsigned char b[16];
     if (!PyLong_Check(v)) {
         PyErr_SetString(PyExc_TypeError, "a size is not an int");
         return -1;
     }
-    if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 1) < 0)
+    unsigned long long lo = PyLong_AsUnsignedLongLongMask(v);
+    if (lo == (unsigned long long)-1 && PyErr_Occurred())
         return -1;
-    __extension__ unsigned __int128 u = 0;
-    for (int i = 15; i >= 0; i--)
-        u = (u << 8) | b[i];
-    *out = (wide)u;
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *high = shift ? PyNumber_Rshift(v, shift) : NULL;
+    long long hi = high ? PyLong_AsLongLong(high) : -1;
+    Py_XDECREF(shift);
+    Py_XDECREF(high);
+    if (hi == -1 && PyErr_Occurred())
+        return -1;
+    __extension__ unsigned __int128 u = (unsigned long long)hi;
+    *out = (wide)((u << 64) | lo);
     return 0;
 }
 
 static PyObject *wide_long(wide v)
 {
-    unsigned char b[16];
-    __extension__ unsigned __int128 u = (unsigned __int128)v;
-    for (int i = 0; i < 16; i++)
-        b[i] = (unsigned char)(u >> (8 * i));
-    return _PyLong_FromByteArray(b, 16, 1, 1);
+    if (v >= INT64_MIN && v <= INT64_MAX)
+        return PyLong_FromLongLong((long long)v);
+    PyObject *hi = PyLong_FromLongLong((long long)(v >> 64)); /* arithmetic: keeps the sign */
+    PyObject *lo = PyLong_FromUnsignedLongLong((unsigned long long)v);
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *up = hi && shift ? PyNumber_Lshift(hi, shift) : NULL;
+    PyObject *r = up && lo ? PyNumber_Or(up, lo) : NULL;
+    Py_XDECREF(hi);
+    Py_XDECREF(lo);
+    Py_XDECREF(shift);
+    Py_XDECREF(up);
+    return r;
 }
 
 /* {"id", "type", "size", "repr", "uncollectable"} of one object, from its

@@ -31,6 +31,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* CPython's _PyCompilerFlags_INIT (cpython/compile.h), spelled with the
+ * struct's public fields: no flags, this version's grammar. */
+#define COMPILER_FLAGS {.cf_flags = 0, .cf_feature_version = PY_MINOR_VERSION}
+
 int pym_program_from_args(pym_program *prog, const char *cmd, const char **pos, int npos)
 {
     struct stat st;
@@ -214,7 +218,7 @@ static PyObject *run_module(const char *name, int alter_argv)
 /* A script file in dict d. */
 static PyObject *run_file(const char *target, PyObject *d)
 {
-    PyCompilerFlags cf = _PyCompilerFlags_INIT;
+    PyCompilerFlags cf = COMPILER_FLAGS;
     PyObject *file = absolute_script(target), *fsname = NULL, *loader = NULL, *cls = NULL, *r = NULL;
     FILE *fp;
 
@@ -303,7 +307,7 @@ static void run_exit_work(void)
 
 int pym_program_run(const pym_program *prog, int embedded, pym_program_result *res)
 {
-    PyCompilerFlags cf = _PyCompilerFlags_INIT;
+    PyCompilerFlags cf = COMPILER_FLAGS;
     PyObject *d, *path0 = NULL, *importer_path = NULL, *r;
     int is_importer = 0;
 

@@ -89,7 +89,7 @@ int pym_census_ignored(PyObject *obj)
     if (PyFrame_Check(obj))
         return 1;
     if (PyWeakref_CheckProxy(obj)) {
-        PyObject *target = PyWeakref_GET_OBJECT(obj); /* borrowed */
+        PyObject *target = pym_weakref_borrow(obj);
         return target == Py_None || PyFrame_Check(target);
     }
     return 0;

@@ -3,8 +3,9 @@
  * sys.getsizeof(o) is o.__sizeof__() plus the bytes CPython keeps before the
  * object.  For the builtin __sizeof__ implementations of the types that fill
  * real heaps (int, str, list, tuple, set, object) we compute the same number
- * from the object itself (dict through CPython's own _PyDict_SizeOf); any other builtin __sizeof__ is called directly
- * through its C function; Python-level __sizeof__ methods are called as
+ * from the object itself (int, str and dict through the version layer,
+ * pyver.h); any other builtin __sizeof__ is called directly through its C
+ * function; Python-level __sizeof__ methods are called as
  * CPython does.  tests/python/test_flatsize.py checks every fast path against
  * sys.getsizeof.
  */
@@ -20,7 +21,7 @@ static int sizeof_ready;
 
 static PyCFunction method_of(PyTypeObject *t)
 {
-    PyObject *d = _PyType_Lookup(t, pym_str.__sizeof__);
+    PyObject *d = pym_type_lookup(t, pym_str.__sizeof__);
     if (d && Py_IS_TYPE(d, &PyMethodDescr_Type))
         return ((PyMethodDescrObject *)d)->d_method->ml_meth;
     return NULL;
@@ -38,22 +39,6 @@ static void sizeof_init(void)
     sizeof_ready = 1;
 }
 
-/* unicode_sizeof() of CPython 3.11 for the cases whose memory is all inline;
- * -1 when the string needs the general path. */
-static Py_ssize_t str_sizeof_inline(PyObject *s)
-{
-    PyASCIIObject *a = (PyASCIIObject *)s;
-    if (!a->state.compact || a->wstr)
-        return -1;
-    Py_ssize_t len = a->length;
-    if (a->state.ascii)
-        return (Py_ssize_t)sizeof(PyASCIIObject) + len + 1;
-    PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)s;
-    if (c->utf8)
-        return -1; /* has a separate UTF-8 copy */
-    return (Py_ssize_t)sizeof(PyCompactUnicodeObject) + (len + 1) * (Py_ssize_t)a->state.kind;
-}
-
 /* The __sizeof__ result, computed inline when the method is one we know.
  * Returns -2 when the generic path must be taken. */
 static Py_ssize_t known_sizeof(PyCFunction f, PyObject *obj)
@@ -65,22 +50,16 @@ static Py_ssize_t known_sizeof(PyCFunction f, PyObject *obj)
             res = Py_SIZE(obj) * tp->tp_itemsize;
         return res + tp->tp_basicsize;
     }
-    if (f == sizeof_int) {
-        Py_ssize_t n = Py_SIZE(obj);
-        if (n < 0)
-            n = -n;
-        if (n < 1)
-            n = 1;
-        return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
-    }
+    if (f == sizeof_int && PyLong_Check(obj))
+        return pym_int_sizeof(obj);
     if (f == sizeof_str) {
-        Py_ssize_t r = PyUnicode_Check(obj) ? str_sizeof_inline(obj) : -1;
+        Py_ssize_t r = PyUnicode_Check(obj) ? pym_str_sizeof_inline(obj) : -1;
         return r >= 0 ? r : -2;
     }
     if (f == sizeof_list && PyList_Check(obj))
         return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
     if (f == sizeof_dict && PyDict_Check(obj))
-        return _PyDict_SizeOf((PyDictObject *)obj);
+        return pym_dict_sizeof(obj);
     if ((f == sizeof_set || f == sizeof_frozenset) && PyAnySet_Check(obj)) {
         PySetObject *so = (PySetObject *)obj;
         Py_ssize_t res = tp->tp_basicsize;
@@ -116,7 +95,7 @@ pym_wsize pym_getsizeof(PyObject *obj)
 {
     if (!sizeof_ready)
         sizeof_init();
-    return pym_getsizeof_via(_PyType_Lookup(Py_TYPE(obj), pym_str.__sizeof__), obj);
+    return pym_getsizeof_via(pym_type_lookup(Py_TYPE(obj), pym_str.__sizeof__), obj);
 }
 
 pym_wsize pym_getsizeof_via(PyObject *d, PyObject *obj)
@@ -148,7 +127,7 @@ pym_wsize pym_getsizeof_via(PyObject *d, PyObject *obj)
     if (size < 0)
         return -1;
     /* exact, as sys.getsizeof's size_t: sys.maxsize + the pre-header fits */
-    return (pym_wsize)size + pym_preheader_size(tp);
+    return (pym_wsize)size + pym_getsizeof_extra(obj);
 }
 
 int pym_getsizeof_is_c(PyObject *d)
@@ -426,7 +405,7 @@ static void resolve(pym_typedef *td, PyTypeObject *tp)
     td->sz_kind = SZ_GENERIC;
     td->sz_fn = NULL;
     td->sz_pre = pym_preheader_size(tp);
-    PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* assigns a version tag */
+    PyObject *d = pym_type_lookup(tp, pym_str.__sizeof__); /* assigns a version tag */
     if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE) {
         if (!(tp->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
             td->sz_type = NULL; /* cannot be cached: resolve every time */
@@ -460,7 +439,9 @@ static pym_wsize cached_getsizeof(pym_typedef *td, PyObject *obj)
             return pym_getsizeof(obj);
         s = sizeof_result(td->sz_fn(obj, NULL));
     }
-    return s < 0 ? -1 : (pym_wsize)s + td->sz_pre;
+    if (s < 0)
+        return -1;
+    return (pym_wsize)s + (tp == &PyType_Type ? pym_getsizeof_extra(obj) : td->sz_pre);
 }
 
 int pym_leng_of(const pym_typedef *td, PyObject *obj, Py_ssize_t *n, int *has)

@@ -1,18 +1,11 @@
-/* pyrt.c: runtime tables and CPython 3.11 object-layout knowledge.
+/* pyrt.c: runtime tables and attribute helpers.
  *
- * The only file that includes CPython's internal headers: reading an
- * instance's inline attribute values (3.11 "managed dicts") without creating
- * its __dict__ needs them.  Everything layout-specific lives here so that a
- * port to another CPython version touches one file.
+ * Version-independent: what depends on a CPython version's object layout is
+ * in the version layer (pyver.h, pyver_3XX.c).
  */
-#define Py_BUILD_CORE_MODULE 1
 #include "pyrt.h"
 
-#include "internal/pycore_dict.h"
-#include "internal/pycore_object.h"
-#include "internal/pycore_interp.h"
-#include "internal/pycore_pystate.h"
-
+#include <stdarg.h>
 #include <string.h>
 
 pym_names pym_str;
@@ -92,64 +85,6 @@ static PyTypeObject *type_of_eval(const char *expr)
     Py_INCREF(t);
     Py_DECREF(v);
     return t;
-}
-
-/* Check pym_is_tracked()'s layout assumption against CPython's own macro. */
-static int check_gc_layout(void)
-{
-    PyObject *probe = PyList_New(0);
-    if (!probe)
-        return -1;
-    int ok = _PyObject_GC_IS_TRACKED(probe) && pym_is_tracked(probe);
-    PyObject_GC_UnTrack(probe);
-    ok = ok && !_PyObject_GC_IS_TRACKED(probe) && !pym_is_tracked(probe);
-    PyObject_GC_Track(probe);
-    Py_DECREF(probe);
-    if (!ok) {
-        PyErr_SetString(PyExc_ImportError, "pympler: unexpected garbage collector layout");
-        return -1;
-    }
-    return 0;
-}
-
-/* Ask for the memory a visitor will read from op soon: its header, and the
- * item array of a list (what its tp_traverse walks). */
-static inline void prefetch_object(PyObject *op)
-{
-    if (Py_IS_TYPE(op, &PyList_Type))
-        __builtin_prefetch(((PyListObject *)op)->ob_item);
-}
-
-int pym_gc_foreach(pym_gc_visitor fn, void *arg)
-{
-    struct _gc_runtime_state *gcstate = &_PyInterpreterState_GET()->gc;
-    /* Youngest generation first, as gc.get_objects() lists them. */
-    for (int i = 0; i < NUM_GENERATIONS; i++) {
-        PyGC_Head *head = &gcstate->generations[i].head;
-        /* Two cursors run ahead of the visited one.  The far one follows
-         * the list (its head is read to step on) and asks for the object
-         * after the head, which starts the next cache line in every 64-byte
-         * block; the near one, whose object has arrived by then, asks for
-         * the memory behind it. */
-        PyGC_Head *near = _PyGCHead_NEXT(head), *far = near;
-        for (int k = 0; k < 8 && far != head; k++)
-            far = _PyGCHead_NEXT(far);
-        for (PyGC_Head *g = _PyGCHead_NEXT(head); g != head; g = _PyGCHead_NEXT(g)) {
-            if (far != head) {
-                __builtin_prefetch(far + 1);
-                far = _PyGCHead_NEXT(far);
-            }
-            if (near != head) {
-                near = _PyGCHead_NEXT(near);
-                if (near != head)
-                    prefetch_object((PyObject *)(near + 1));
-            }
-            int r = fn((PyObject *)(g + 1), arg); /* the object follows its head */
-            if (r)
-                return r;
-        }
-    }
-    return 0;
 }
 
 PyObject *pym_module_attr(const char *module, const char *name)
@@ -247,28 +182,11 @@ PyObject *pym_reexport_dir(PyObject *m, const pym_reexport *table)
     return names;
 }
 
-void pym_gc_make_old(PyObject *op)
-{
-    if (!_PyObject_IS_GC(op) || !_PyObject_GC_IS_TRACKED(op))
-        return;
-    struct _gc_runtime_state *gcstate = &_PyInterpreterState_GET()->gc;
-    PyGC_Head *g = _Py_AS_GC(op);
-    PyGC_Head *prev = _PyGCHead_PREV(g), *next = _PyGCHead_NEXT(g);
-    _PyGCHead_SET_NEXT(prev, next); /* unlink */
-    _PyGCHead_SET_PREV(next, prev);
-    PyGC_Head *head = &gcstate->generations[NUM_GENERATIONS - 1].head;
-    PyGC_Head *last = _PyGCHead_PREV(head); /* append */
-    _PyGCHead_SET_NEXT(last, g);
-    _PyGCHead_SET_PREV(g, last);
-    _PyGCHead_SET_NEXT(g, head);
-    _PyGCHead_SET_PREV(head, g);
-}
-
 int pym_rt_init(void)
 {
     if (rt_ready)
         return 0;
-    if (intern_names() < 0 || check_gc_layout() < 0)
+    if (pym_ver_init() < 0 || intern_names() < 0)
         return -1;
 
     pym_type.mappingproxy = &PyDictProxy_Type;
@@ -289,12 +207,12 @@ int pym_rt_init(void)
     pym_type.statvfs_result = type_of_eval("__import__('os').statvfs('.')");
     pym_type.struct_type = type_from("struct", "Struct", 1);
     pym_type.keyed_ref = type_from("weakref", "KeyedRef", 1);
-    pym_type.proxy = &_PyWeakref_ProxyType;
-    pym_type.callable_proxy = &_PyWeakref_CallableProxyType;
+    pym_type.proxy = PYM_WEAKREF_PROXY_TYPE;
+    pym_type.callable_proxy = PYM_WEAKREF_CALLABLE_PROXY_TYPE;
     pym_type.array = type_from("array", "array", 1);
 
-    object_getattribute = _PyType_Lookup(&PyBaseObject_Type, pym_str.__getattribute__);
-    object_class_descr = _PyType_Lookup(&PyBaseObject_Type, pym_str.__class__);
+    object_getattribute = pym_type_lookup(&PyBaseObject_Type, pym_str.__getattribute__);
+    object_class_descr = pym_type_lookup(&PyBaseObject_Type, pym_str.__class__);
     if (!object_getattribute || !object_class_descr) {
         PyErr_SetString(PyExc_RuntimeError, "pympler: object lacks __getattribute__/__class__");
         return -1;
@@ -307,7 +225,7 @@ int pym_rt_init(void)
     PyObject *probe = PyObject_CallFunction((PyObject *)&PyType_Type, "s()N", "_pympler_probe", PyDict_New());
     if (!probe)
         return -1;
-    PyObject *d = _PyType_Lookup((PyTypeObject *)probe, pym_str.__dict__);
+    PyObject *d = pym_type_lookup((PyTypeObject *)probe, pym_str.__dict__);
     if (d && Py_IS_TYPE(d, &PyGetSetDescr_Type))
         subtype_dict_get = ((PyGetSetDescrObject *)d)->d_getset->get;
     Py_DECREF(probe);
@@ -315,137 +233,25 @@ int pym_rt_init(void)
     return 0;
 }
 
-Py_ssize_t pym_preheader_size(PyTypeObject *tp)
-{
-    return (Py_ssize_t)_PyType_PreHeaderSize(tp);
-}
-
 int pym_has_standard_getattr(PyTypeObject *tp)
 {
     if (tp->tp_getattro == PyObject_GenericGetAttr)
         return 1;
-    return _PyType_Lookup(tp, pym_str.__getattribute__) == object_getattribute;
+    return pym_type_lookup(tp, pym_str.__getattribute__) == object_getattribute;
 }
 
 int pym_class_attr_is_standard(PyTypeObject *tp)
 {
-    return pym_has_standard_getattr(tp) && _PyType_Lookup(tp, pym_str.__class__) == object_class_descr;
+    return pym_has_standard_getattr(tp) && pym_type_lookup(tp, pym_str.__class__) == object_class_descr;
 }
 
 int pym_dict_attr_is_standard(PyTypeObject *tp)
 {
     if (!subtype_dict_get || !pym_has_standard_getattr(tp))
         return 0;
-    PyObject *d = _PyType_Lookup(tp, pym_str.__dict__);
+    PyObject *d = pym_type_lookup(tp, pym_str.__dict__);
     return d && Py_IS_TYPE(d, &PyGetSetDescr_Type) &&
            ((PyGetSetDescrObject *)d)->d_getset->get == subtype_dict_get;
-}
-
-/* ---- managed instance dicts (CPython 3.11) --------------------------- */
-
-static PyDictKeysObject *cached_keys(PyTypeObject *tp)
-{
-    if (!(tp->tp_flags & Py_TPFLAGS_HEAPTYPE))
-        return NULL;
-    return ((PyHeapTypeObject *)tp)->ht_cached_keys;
-}
-
-static Py_ssize_t shared_keys_usable_size(PyDictKeysObject *keys)
-{
-    return keys->dk_nentries + keys->dk_usable;
-}
-
-int pym_instance_dict(PyObject *obj, PyObject **dict)
-{
-    PyTypeObject *tp = Py_TYPE(obj);
-    *dict = NULL;
-    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
-        PyDictValues *values = *_PyObject_ValuesPointer(obj);
-        PyObject *d = *_PyObject_ManagedDictPointer(obj);
-        if (!values && d) {
-            *dict = Py_NewRef(d);
-            return 1;
-        }
-        return 2;
-    }
-    if (tp->tp_dictoffset == 0)
-        return 0;
-    PyObject **dp = _PyObject_GetDictPtr(obj);
-    if (!dp)
-        return 0;
-    if (*dp) {
-        *dict = Py_NewRef(*dp);
-        return 1;
-    }
-    return 2;
-}
-
-/* Size of an empty dict as sys.getsizeof reports it. */
-static Py_ssize_t empty_dict_size(void)
-{
-    return (Py_ssize_t)(PyDict_Type.tp_basicsize + _PyType_PreHeaderSize(&PyDict_Type));
-}
-
-Py_ssize_t pym_virtual_dict_size(PyObject *obj)
-{
-    PyTypeObject *tp = Py_TYPE(obj);
-    PyDictKeysObject *keys = cached_keys(tp);
-    Py_ssize_t size = empty_dict_size();
-    if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) {
-        /* make_dict_from_instance_attributes(): a split dict over the type's
-         * shared keys, which it does not own (so they are not counted). */
-        if (*_PyObject_ValuesPointer(obj) && keys)
-            size += shared_keys_usable_size(keys) * (Py_ssize_t)sizeof(PyObject *);
-        return size;
-    }
-    /* PyObject_GenericGetDict(): new_dict_with_shared_keys() or PyDict_New(). */
-    if (keys)
-        size += shared_keys_usable_size(keys) * (Py_ssize_t)sizeof(PyObject *);
-    return size;
-}
-
-static PyDictValues *inline_values(PyObject *obj)
-{
-    PyTypeObject *tp = Py_TYPE(obj);
-    if (!(tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) || !cached_keys(tp))
-        return NULL;
-    return *_PyObject_ValuesPointer(obj);
-}
-
-int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObject **value)
-{
-    PyDictValues *values = inline_values(obj);
-    if (!values)
-        return 0;
-    PyDictKeysObject *keys = cached_keys(Py_TYPE(obj));
-    const uint8_t *prefix = (const uint8_t *)values;
-    Py_ssize_t n = prefix[-2]; /* number of entries in insertion order */
-    Py_ssize_t usable = shared_keys_usable_size(keys);
-    while (*pos < n) {
-        Py_ssize_t ix = prefix[-3 - *pos];
-        (*pos)++;
-        if (ix >= usable || ix >= keys->dk_nentries)
-            continue;
-        PyObject *v = values->values[ix];
-        PyObject *k = DK_UNICODE_ENTRIES(keys)[ix].me_key;
-        if (!v || !k)
-            continue;
-        *key = k;
-        *value = v;
-        return 1;
-    }
-    return 0;
-}
-
-Py_ssize_t pym_virtual_dict_count(PyObject *obj)
-{
-    PyDictValues *values = inline_values(obj);
-    return values ? ((const uint8_t *)values)[-2] : -1;
-}
-
-void *pym_virtual_dict_token(PyObject *obj)
-{
-    return inline_values(obj);
 }
 
 PyObject *pym_virtual_dict_copy(PyObject *obj)
@@ -473,7 +279,7 @@ int pym_err_is_ordinary(void)
 
 PyObject *pym_lookup_special(PyObject *obj, PyObject *name)
 {
-    PyObject *res = _PyType_Lookup(Py_TYPE(obj), name);
+    PyObject *res = pym_type_lookup(Py_TYPE(obj), name);
     if (!res)
         return NULL;
     descrgetfunc f = Py_TYPE(res)->tp_descr_get;
@@ -525,16 +331,16 @@ typedef struct {
     const char *close;
 } repr_frame;
 
-typedef _PyUnicodeWriter repr_out;
+typedef pym_uwriter repr_out;
 
 static int out_str(repr_out *out, const char *s)
 {
-    return _PyUnicodeWriter_WriteASCIIString(out, s, (Py_ssize_t)strlen(s));
+    return pym_uwriter_write_ascii(out, s, (Py_ssize_t)strlen(s));
 }
 
 static int out_obj(repr_out *out, PyObject *u)
 {
-    int r = u ? _PyUnicodeWriter_WriteStr(out, u) : -1;
+    int r = u ? pym_uwriter_write_str(out, u) : -1;
     Py_XDECREF(u);
     return r;
 }
@@ -588,8 +394,7 @@ static int repr_open(repr_frame **st, size_t *n, size_t *cap, PyObject *o, int k
         items = PyList_New(0);
         Py_ssize_t pos = 0;
         PyObject *key;
-        Py_hash_t hash;
-        while (items && _PySet_NextEntry(o, &pos, &key, &hash)) {
+        while (items && pym_set_next(o, &pos, &key)) {
             if (PyList_Append(items, key) < 0)
                 Py_CLEAR(items);
         }
@@ -686,7 +491,7 @@ PyObject *pym_repr(PyObject *obj)
     if (kind == RK_NONE)
         return PyObject_Repr(obj);
     repr_out w, *out = &w;
-    _PyUnicodeWriter_Init(out);
+    pym_uwriter_init(out);
     out->overallocate = 1;
     repr_frame *st = NULL;
     size_t n = 0, cap = 0;
@@ -718,10 +523,10 @@ PyObject *pym_repr(PyObject *obj)
         repr_close(&st[--n]);
     PyMem_Free(st);
     if (r < 0) {
-        _PyUnicodeWriter_Dealloc(out);
+        pym_uwriter_dealloc(out);
         return NULL;
     }
-    return _PyUnicodeWriter_Finish(out);
+    return pym_uwriter_finish(out);
 }
 
 PyObject *pym_str_of(PyObject *obj)
@@ -796,7 +601,7 @@ PyObject *pym_long_from_i128(pym_wsize v)
     __extension__ unsigned __int128 u = (unsigned __int128)v;
     for (int i = 0; i < 16; i++)
         bytes[i] = (unsigned char)(u >> (8 * i));
-    return _PyLong_FromByteArray(bytes, 16, 1, 1);
+    return pym_long_from_le16(bytes);
 }
 
 int pym_long_as_wsize(PyObject *v, pym_wsize *out)
@@ -806,7 +611,7 @@ int pym_long_as_wsize(PyObject *v, pym_wsize *out)
         PyErr_Format(PyExc_TypeError, "an int is required, not %.100s", Py_TYPE(v)->tp_name);
         return -1;
     }
-    if (_PyLong_AsByteArray((PyLongObject *)v, b, 16, 1, 1) < 0)
+    if (pym_long_as_le16(v, b) < 0)
         return -1;
     __extension__ unsigned __int128 u = 0;
     for (int i = 15; i >= 0; i--)
@@ -850,4 +655,33 @@ PyObject *pym_list_of(PyObject *seq)
         return l;
     }
     return PySequence_List(seq);
+}
+
+PyObject *pym_err_format_from_cause(PyObject *exc, const char *fmt, ...)
+{
+    PyObject *type, *cause, *tb;
+    PyErr_Fetch(&type, &cause, &tb);
+    PyErr_NormalizeException(&type, &cause, &tb);
+    if (tb && cause)
+        PyException_SetTraceback(cause, tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    va_list va;
+    va_start(va, fmt);
+    PyErr_FormatV(exc, fmt, va);
+    va_end(va);
+    if (!cause)
+        return NULL;
+    PyObject *type2, *value2, *tb2;
+    PyErr_Fetch(&type2, &value2, &tb2);
+    PyErr_NormalizeException(&type2, &value2, &tb2);
+    if (value2) {
+        PyException_SetCause(value2, Py_NewRef(cause)); /* steals */
+        PyException_SetContext(value2, cause);          /* steals */
+    }
+    else {
+        Py_DECREF(cause);
+    }
+    PyErr_Restore(type2, value2, tb2);
+    return NULL;
 }

@@ -1,19 +1,14 @@
 /* pyrt.h: the Python runtime facts the engine relies on.
  *
  * Interned attribute names, the builtin types and functions the sizing rules
- * compare against, and the few CPython 3.11 layout details (pre-header size,
- * managed instance dicts) that let us size objects without changing them.
+ * compare against, and (through pyver.h, the per-version layer) the object
+ * layout details that let us size objects without changing them.
  * Everything here is created once by pym_rt_init() and lives for the process.
  */
 #ifndef PYM_PYRT_H
 #define PYM_PYRT_H
 
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
-#if PY_VERSION_HEX < 0x030B0000 || PY_VERSION_HEX >= 0x030C0000
-#error "pympler's C engine targets CPython 3.11 (object layout details in lib/py/pyrt.c)"
-#endif
+#include "pyver.h"
 
 /* Sizes and their sums.  One object's size may exceed PY_SSIZE_T_MAX (a
  * __sizeof__ of sys.maxsize plus the collector's pre-header) and totals of
@@ -70,35 +65,6 @@ typedef struct {
 
 extern pym_types pym_type;
 
-/* gc.is_tracked(op) without a call: CPython 3.11 keeps the collector's
- * PyGC_Head {_gc_next, _gc_prev} right before a GC object, and _gc_next is 0
- * while it is untracked (internal/pycore_gc.h).  pym_rt_init() checks this
- * against CPython's own macro. */
-static inline int pym_is_tracked(PyObject *op)
-{
-    PyTypeObject *tp = Py_TYPE(op);
-    if (!PyType_IS_GC(tp) || (tp->tp_is_gc && !tp->tp_is_gc(op)))
-        return 0;
-    return ((const uintptr_t *)op)[-2] != 0;
-}
-
-/* Ask for the memory pym_is_tracked() and a refcount check read: the
- * object's first line and the collector's head word before it, which is on
- * the previous cache line for every object whose head starts a line's last
- * 16 bytes (all 64-byte pymalloc blocks: tuples of 2, small lists). */
-static inline void pym_prefetch_tracked(const PyObject *op)
-{
-    __builtin_prefetch(op);
-    __builtin_prefetch((const uintptr_t *)op - 2);
-}
-
-/* Call fn(op, arg) on every object the collector tracks, in the order of
- * gc.get_objects(); stops at and returns the first non-zero result.  fn must
- * not allocate Python objects the collector tracks or run Python code (that
- * could start a collection and relink the lists being walked). */
-typedef int (*pym_gc_visitor)(PyObject *op, void *arg);
-int pym_gc_foreach(pym_gc_visitor fn, void *arg);
-
 /* getattr(import(module), name).  New reference, or NULL with an exception. */
 PyObject *pym_module_attr(const char *module, const char *name);
 /* m.<as> = the module `module` (name NULL) or its attribute `name`.  0, or
@@ -147,46 +113,12 @@ PyObject *pym_reexport_dir(PyObject *m, const pym_reexport *table);
         "__dir__", reexport_dir, METH_NOARGS, "__dir__(): the module's names and the ones it re-exports."      \
     }
 
-/* Move a tracked object to the collector's oldest generation (nothing when
- * untracked).  For a container made of millions of existing objects (a
- * census list): in the youngest generation, every young collection would
- * walk all its items until it survived two of them.  Not during a
- * collection (the engine runs none). */
-void pym_gc_make_old(PyObject *op);
-
-/* Create the tables above; idempotent.  Returns 0, or -1 with an exception. */
+/* Check the running interpreter (pym_ver_init) and create the tables above;
+ * idempotent.  Returns 0, or -1 with an exception. */
 int pym_rt_init(void);
 
-/* Bytes CPython 3.11 places before an object of type tp (GC header, managed
- * dict pointers), as sys.getsizeof adds them. */
-Py_ssize_t pym_preheader_size(PyTypeObject *tp);
-
-/* The instance __dict__ of obj without creating it; the caller has checked
- * pym_dict_attr_is_standard(Py_TYPE(obj)).
- * Returns 1 with *dict a new reference to the existing dict; 2 when obj has a
- * dict slot but no dict object yet (the attributes may live in inline values):
- * then *dict is NULL; 0 when obj has no instance dict slot the engine can read
- * directly (the caller falls back to getattr); -1 on error. */
-int pym_instance_dict(PyObject *obj, PyObject **dict);
-
-/* For pym_instance_dict() == 2: the size sys.getsizeof would report for the
- * dict that reading obj.__dict__ would create, and the number of attributes in
- * it. */
-Py_ssize_t pym_virtual_dict_size(PyObject *obj);
-
-/* Iterate the attributes a would-be __dict__ holds, in its iteration order:
- * *pos starts at 0; returns 1 with borrowed key and value, 0 at the end. */
-int pym_virtual_dict_next(PyObject *obj, Py_ssize_t *pos, PyObject **key, PyObject **value);
-
-/* Number of attributes in the inline values (their insertion-order count),
- * -1 when obj has none. */
-Py_ssize_t pym_virtual_dict_count(PyObject *obj);
-
-/* Identifies the inline values backing a would-be __dict__; it changes when
- * the instance's attribute storage is reorganised (cursors check it). */
-void *pym_virtual_dict_token(PyObject *obj);
-
-/* A copy of the would-be __dict__ as a new, detached dict (for printing). */
+/* A copy of obj's would-be __dict__ (pym_virtual_dict_next) as a new,
+ * detached dict (for printing). */
 PyObject *pym_virtual_dict_copy(PyObject *obj);
 
 /* True when looking up `name` on instances of tp goes through the ordinary
@@ -220,5 +152,10 @@ PyObject *pym_name_or_repr(PyObject *obj, Py_ssize_t clip);
  * KeyboardInterrupt/SystemExit/MemoryError), which hostile objects may raise
  * and the engine may swallow. */
 int pym_err_is_ordinary(void);
+
+/* Raise exc(fmt % ...) from the exception being raised, which becomes its
+ * __cause__ and __context__ (what CPython's private _PyErr_FormatFromCause
+ * does).  Always returns NULL. */
+PyObject *pym_err_format_from_cause(PyObject *exc, const char *fmt, ...);
 
 #endif

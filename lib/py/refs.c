@@ -399,10 +399,10 @@ static int dict_is_plain(PyObject *obj)
         return 0;
     PyTypeObject *tp = Py_TYPE(obj);
     if (!dict_items_descr)
-        dict_items_descr = _PyType_Lookup(&PyDict_Type, pym_str.items);
+        dict_items_descr = pym_type_lookup(&PyDict_Type, pym_str.items);
     return tp->tp_dictoffset == 0 && pym_has_standard_getattr(tp) &&
-           _PyType_Lookup(tp, pym_str.items) == dict_items_descr &&
-           _PyType_Lookup(tp, pym_str.iteritems) == NULL;
+           pym_type_lookup(tp, pym_str.items) == dict_items_descr &&
+           pym_type_lookup(tp, pym_str.iteritems) == NULL;
 }
 
 /* Pympler's _items(obj): getattr(obj, 'iteritems', obj.items), called. */
@@ -825,8 +825,7 @@ int pym_refs_next(pym_refcursor *c, PyObject **child, PyObject **name)
             return -1;
         }
         PyObject *key;
-        Py_hash_t hash;
-        if (!_PySet_NextEntry(c->obj, &c->pos, &key, &hash))
+        if (!pym_set_next(c->obj, &c->pos, &key))
             return PYM_REF_END;
         *child = key;
         c->borrowed = 1;

@@ -255,7 +255,7 @@ static PyObject *deref(PyObject *ref, int weak)
     if (!ref)
         return Py_NewRef(Py_None);
     if (weak)
-        return Py_NewRef(PyWeakref_GetObject(ref));
+        return pym_weakref_get(ref);
     return Py_NewRef(ref);
 }
 

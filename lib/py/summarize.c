@@ -108,7 +108,7 @@ static PyObject *function_2(PyObject *m, PyObject *f)
 static PyObject *getattr_default(PyObject *o, PyObject *name, PyObject *dflt)
 {
     PyObject *v = NULL;
-    int r = _PyObject_LookupAttr(o, name, &v);
+    int r = pym_lookup_attr(o, name, &v);
     if (r < 0)
         return NULL;
     return r ? v : Py_NewRef(dflt);
@@ -389,7 +389,7 @@ static Py_ssize_t basic_size(PyObject *obj)
         Py_ssize_t n = Py_SIZE(obj);
         size += (n < 0 ? -n : n) * tp->tp_itemsize;
     }
-    return size + pym_preheader_size(tp);
+    return size + pym_getsizeof_extra(obj);
 }
 
 /* An error of getsizeof that stops a summary: fatal ones, and the
@@ -536,7 +536,7 @@ static tslot *slot_of(summ *s, PyTypeObject *tp)
         while (s->slots[i].tp)
             i = (i + 1) & s->mask;
     }
-    PyObject *d = _PyType_Lookup(tp, pym_str.__sizeof__); /* borrowed */
+    PyObject *d = pym_type_lookup(tp, pym_str.__sizeof__); /* borrowed */
     s->slots[i].tp = (PyTypeObject *)Py_NewRef((PyObject *)tp);
     s->slots[i].row = row;
     s->slots[i].fn = f;

@@ -365,7 +365,7 @@ int pym_td_init(PyObject *dict_types)
         !add_both(pym_type.keyed_ref, 0, 0, 0, PYM_REFS_WEAK, PYM_KIND_STATIC, 1))
         goto error;
     BOTH(pym_type.proxy, 0, 0, 0, 0);
-    BOTH(&_PyWeakref_RefType, 0, 0, 0, PYM_REFS_WEAK);
+    BOTH(PYM_WEAKREF_REF_TYPE, 0, 0, 0, PYM_REFS_WEAK);
     if (add_code(&PyBaseObject_Type, 0, PYM_KIND_IGNORED) < 0 ||
         add_code(&PySuper_Type, 0, PYM_KIND_IGNORED) < 0 ||
         add_code(&PyType_Type, 0, PYM_KIND_IGNORED) < 0 ||

@@ -554,8 +554,8 @@ static PyObject *graph_copy(PyObject *self)
     GraphObject *g = (GraphObject *)Py_TYPE(self)->tp_alloc(Py_TYPE(self), 0);
     if (!g)
         return NULL;
-    PyObject **dp = _PyObject_GetDictPtr(self);
-    g->dict = dp && *dp ? PyDict_Copy(*dp) : PyDict_New();
+    PyObject *d = ((GraphObject *)self)->dict; /* subclasses keep tp_dictoffset */
+    g->dict = d ? PyDict_Copy(d) : PyDict_New();
     if (!g->dict) {
         Py_DECREF(g);
         return NULL;

@@ -152,9 +152,15 @@ static PyObject *get_diff(PyObject *m, PyObject *args, PyObject *kw)
         return NULL;
     if (!(rk = by_key(right)) || !(lk = by_key(left)))
         goto fail;
-    /* The key order is a set's, as Pympler's: set(right keys) | left keys. */
-    if (!(keys = PySet_New(rk)) || _PySet_Update(keys, lk) < 0)
+    /* The key order is a set's, as Pympler's: keys = set(right keys);
+     * keys.update(left keys) -- set.update itself, which presizes the table
+     * for a dict as adding key by key would not (the order would differ). */
+    if (!(keys = PySet_New(rk)))
         goto fail;
+    PyObject *updated = PyObject_CallMethod(keys, "update", "O", lk);
+    if (!updated)
+        goto fail;
+    Py_DECREF(updated);
     if (!(res = PyList_New(0)) || !(it = PyObject_GetIter(keys)))
         goto fail;
     while ((key = PyIter_Next(it))) {

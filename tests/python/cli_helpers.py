@@ -1,14 +1,11 @@
 """Helpers of the command's tests: run ``pympler`` ($PYMPLER_BIN, default
 build/bin/pympler) or ``python -m pympler``, and check pictures."""
 
-import contextlib
 import os
 import shutil
-import stat
 import struct
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -51,62 +48,17 @@ def python(*args, cwd=None, text=True):
                           timeout=120, env=e, cwd=str(cwd or REPO))
 
 
-def _world_base():
-    """A directory for temporary files whose every ancestor user nobody can
-    pass: the usual temporary directory, else /tmp."""
-    base = os.path.realpath(tempfile.gettempdir())
-    p = base
-    while True:
-        if not os.stat(p).st_mode & stat.S_IXOTH:
-            return '/tmp'
-        if p == '/':
-            return base
-        p = os.path.dirname(p)
-
-
-@contextlib.contextmanager
-def nobody_world(*files):
-    """A fresh directory user nobody can read (mode 0755, every ancestor
-    passable), wherever the checkout lies: it holds a copy of the command
-    (bin/pympler and the package beside it, ../python, that the command
-    imports) and of files.  Yields (directory, command, {file: copy});
-    removed afterwards."""
-    world = tempfile.mkdtemp(prefix='pympler-nobody-', dir=_world_base())
-    try:
-        os.chmod(world, 0o755)
-        os.mkdir(os.path.join(world, 'bin'), 0o755)
-        cmd = os.path.join(world, 'bin', 'pympler')
-        shutil.copy2(BIN, cmd)
-        package = os.path.join(os.path.dirname(os.path.dirname(BIN)), 'python')
-        if os.path.isdir(package):
-            shutil.copytree(package, os.path.join(world, 'python'))
-        copies = {}
-        for i, f in enumerate(files):
-            d = os.path.join(world, 'in%d' % i)
-            os.mkdir(d, 0o755)
-            copies[f] = os.path.join(d, os.path.basename(str(f)))
-            shutil.copy2(f, copies[f])
-        for root, dirs, names in os.walk(world):
-            for n in dirs:
-                os.chmod(os.path.join(root, n), 0o755)
-            for n in names:
-                os.chmod(os.path.join(root, n), 0o755 if os.access(os.path.join(root, n), os.X_OK) else 0o644)
-        yield world, cmd, copies
-    finally:
-        for root, dirs, _ in os.walk(world):
-            for n in dirs:
-                os.chmod(os.path.join(root, n), 0o755)
-        shutil.rmtree(world)
-
-
-def as_nobody(cmd, *args):
-    """The command cmd (a copy in nobody_world()) run as user nobody from /,
-    for the permission checks that root would pass."""
+def as_unprivileged(*args):
+    """The command run from / by root without the capabilities that bypass
+    file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), for the
+    permission checks that root would pass.  Not as user nobody: the
+    interpreter the command embeds may live where nobody cannot read
+    (pyenv's under /root)."""
     setpriv = shutil.which('setpriv')
     assert setpriv, 'running as root needs setpriv (util-linux) for this test'
     e = dict(os.environ, PYTHONHASHSEED='0')
-    e.pop('PYTHONPATH', None)  # the copy imports the package beside it
-    return subprocess.run([setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', cmd] +
+    caps = '-dac_override,-dac_read_search'
+    return subprocess.run([setpriv, '--bounding-set=' + caps, '--inh-caps=' + caps, BIN] +
                           [str(a) for a in args], capture_output=True, text=True, timeout=120, env=e, cwd='/')
 
 

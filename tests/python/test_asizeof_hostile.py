@@ -170,8 +170,11 @@ def test_sizeof_hostile_matches_reference():
     assert by['asizeof.asizeof(Neg())'][:2] == ('exc', 'ValueError')
     assert by['asizeof.asizeof(VE())'] == ('exc', 'ValueError', 've')
     assert by['asizeof.asizeof(BE())'] == ('exc', 'Stop', 'stop')
-    assert by['with_missed([1, RE(), "abc"])'] == ('ok', '(168, 1)')
-    assert by['with_missed([1, RecE(), "abc"])'] == ('ok', '(168, 1)')
+    # the list and the two other items are summed, the RE instance gives 0
+    summed = '(%d, 1)' % (_al(sys.getsizeof([1, object(), 'abc'])) + _al(sys.getsizeof(1)) +
+                          _al(sys.getsizeof('abc')))
+    assert by['with_missed([1, RE(), "abc"])'] == ('ok', summed)
+    assert by['with_missed([1, RecE(), "abc"])'] == ('ok', summed)
     assert by['asizeof.asizeof(Flt())'] == by['asizeof.asizeof(TE())'] == by['asizeof.asizeof(Str())']
 
 
@@ -214,8 +217,10 @@ def test_sizeof_typeerror_and_float_fall_back_to_estimate():
         def __sizeof__(self):
             return 2.5
     # Pympler's estimate for an instance: its typedef's basic size (no items).
+    class Same:  # the same shape, a plain __sizeof__
+        pass
     base = asizeof.basicsize(TE())
-    assert base == 56
+    assert base == _al(sys.getsizeof(Same()))
     assert asizeof.flatsize(TE()) == base
     assert asizeof.flatsize(Flt()) == base
     r = asizeof.asized(TE(), detail=1)
@@ -247,7 +252,7 @@ def test_sizeof_runtime_error_is_missed(exc):
     a = asizeof.Asizer()
     # the list and the two other items are summed, the RE instance gives 0
     expected = _al(sys.getsizeof(lst)) + _al(sys.getsizeof(1)) + _al(sys.getsizeof('abc'))
-    assert a.asizeof(lst) == expected == 168
+    assert a.asizeof(lst) == expected
     assert a.missed == 1
     check_clean()
     b = asizeof.Asizer()
@@ -263,8 +268,9 @@ def test_sizeof_runtime_error_asized_node():
         def __sizeof__(self):
             raise RuntimeError('boom')
     r = asizeof.asized([RE(), 'abc'], detail=1)
-    assert r.size == 72 + 56
-    assert r.flat == 72
+    flat = _al(sys.getsizeof([object(), 'abc']))
+    assert r.size == flat + _al(sys.getsizeof('abc'))
+    assert r.flat == flat
     kid = [x for x in r.refs if x.name != "'abc'"][0]
     assert kid.size == 0
     # the flat of a missed object is checked in tests/pending/test_missed_flat.py
@@ -497,7 +503,7 @@ def test_getattr_raising_runtime_error_is_treated_as_missing():
     g, h = GA(), GAR()
     g.x = h.x = 1
     a = asizeof.Asizer()
-    assert a.asizeof(h) == asizeof.asizeof(g) == 440
+    assert a.asizeof(h) == asizeof.asizeof(g)
     assert a.missed == 0
     assert asizeof.flatsize(h) == sys.getsizeof(h)
     assert asizeof.leng(h) is None
@@ -515,7 +521,7 @@ def test_dict_property_raising_is_treated_as_missing(exc):
             raise exc('no dict')
     o = DictProp()
     a = asizeof.Asizer()
-    assert a.asizeof(o) == _al(sys.getsizeof(o)) == 56
+    assert a.asizeof(o) == _al(sys.getsizeof(o))
     assert a.missed == 0
     r = asizeof.asized(o, detail=1)
     assert [k.name for k in r.refs] == ['__class__']
@@ -612,8 +618,19 @@ def test_list_mutated_while_sizing():
     assert size > 0
     size, missed = ns['run'](ns['clr'])
     assert missed == 0
-    # the cleared list: only what was sized before the clear, no crash
-    assert size == 608
+    # the cleared list: only what was sized before the clear, no crash: the
+    # same list with a Clr that does not clear, but its last two items
+    class Twin:
+        def __init__(s, l):
+            s.l = l
+
+        def __sizeof__(s):
+            return 16
+    l2 = [1, 'a']
+    l2.append(Twin(l2))
+    l2.append('zz')
+    l2.append(3.5)
+    assert size == asizeof.asizeof(l2) - _al(sys.getsizeof('zz')) - _al(sys.getsizeof(3.5))
 
 
 def test_set_mutated_while_sizing():
@@ -651,7 +668,7 @@ def test_reentrant_module_asizeof_in_sizeof():
             return 16
     t = Twin()
     t.x = 1
-    assert total == asizeof.asizeof([t, 'abc']) == 560
+    assert total == asizeof.asizeof([t, 'abc'])
     assert asizeof.asizeof(lst) == total
     assert seen == [184, 184]
 
@@ -674,7 +691,7 @@ def test_reentrant_same_asizer_is_a_clear_runtime_error():
     assert len(errors) == 1 and 'busy' in errors[0]
     assert a.missed == 1
     # what was summed before: the list and 'abc'; the Same instance gives 0
-    assert got == 72 + 56
+    assert got == _al(sys.getsizeof([object(), 'abc'])) + _al(sys.getsizeof('abc'))
     check_clean()
     # other methods of the busy Asizer are refused the same way
     for meth in ('reset', 'asized', 'asizesof'):

@@ -6,11 +6,12 @@ import json
 import os
 import re
 import stat
+import tempfile
 
 import pytest
 
-from cli_helpers import (CYCLES, EXAMPLES, FACES, OK, OUTPUT, PROGRAM, as_nobody, cli, nobody_world,
-                         one_line_error, png_size, svg_nodes)
+from cli_helpers import (CYCLES, EXAMPLES, FACES, OK, OUTPUT, PROGRAM, as_unprivileged, cli, one_line_error,
+                         png_size, svg_nodes)
 
 LEAKY, CYCLIC, CLEAN = EXAMPLES / 'leaky.py', EXAMPLES / 'cycles.py', EXAMPLES / 'clean.py'
 ALL = [LEAKY, CYCLIC, CLEAN]
@@ -255,18 +256,19 @@ def test_unwritable_output_path(tmp_path):
         p = cli('garbage', '-o', target, '-c', 'print("ran")')
         assert 'cannot write' in one_line_error(p, OUTPUT)
         assert p.stdout == ''      # the program did not run
-    # a directory nobody may write to: as root, the command runs as nobody,
-    # on copies of itself and its input that nobody can read wherever the
-    # checkout lies
-    with nobody_world(CYCLIC) as (world, cmd, copies):
-        ro = os.path.join(world, 'ro')
-        os.mkdir(ro, 0o555)
+    # a directory nobody may write to: as root, the command runs without the
+    # privilege to override permissions
+    ro = tempfile.mkdtemp(prefix='pympler-ro-')
+    try:
         os.chmod(ro, 0o555)
         target = os.path.join(ro, 'x.svg')
         p = cli('garbage', '-o', target, CYCLIC) if not os.access(ro, os.W_OK) else \
-            as_nobody(cmd, 'garbage', '-o', target, copies[CYCLIC])
+            as_unprivileged('garbage', '-o', target, CYCLIC)
         assert one_line_error(p, OUTPUT) == "pympler: cannot write '%s': Permission denied" % target
         assert os.listdir(ro) == []
+    finally:
+        os.chmod(ro, 0o700)
+        os.rmdir(ro)
 
 
 def test_existing_file_replaced_whole(tmp_path):

@@ -386,8 +386,20 @@ def _run_child(path):
     return json.loads(p.stdout)
 
 
+def _materialised_dict_is_a_referent():
+    """True where an instance refers to its __dict__ once it exists (3.11);
+    on 3.13 the dict shares the instance's inline values, which the
+    collector keeps seeing instead."""
+    class P:
+        pass
+    p = P()
+    p.__dict__
+    return any(type(r) is dict for r in gc.get_referents(p))
+
+
 def test_against_reference():
     ours = _run_child(_our_path())
     ref = _run_child(_reference_dir())
-    assert ours['count'] == 7
+    # l1, d1, d1['leaf'], a, b, k, and k's __dict__ when k refers to it
+    assert ours['count'] == (7 if _materialised_dict_is_a_referent() else 6)
     assert ours == ref

@@ -23,6 +23,13 @@ then one test:
   name (docs/asizeof.md lists what we do not provide); anything else fails
   (set ``PYMPLER_GOLDEN_STRICT_PRIVATE=1`` to require the golden value).
 
+On another CPython version than the goldens' (their ``meta.python_version``)
+the stored values do not apply (sizes and layouts differ): the expected
+values are then those of the live reference Pympler 1.1 on this interpreter,
+the corpus replayed by the same runner in one process, and each overridden
+case's stable value is recomputed the way ``stable_reference.py`` does
+(``--keepalive --deep``, a fresh process per case).
+
 Environment knobs (for validating the harness against the reference itself):
 
 * ``PYMPLER_GOLDEN_RUNNER_OPTS``: extra runner options, e.g.
@@ -44,6 +51,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from golden_replay import reference_path, stored_goldens_apply
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = REPO / 'tests' / 'golden' / 'asizeof_golden.json'
@@ -190,6 +199,34 @@ def golden_run(tmp_path_factory):
     return run
 
 
+def _reference_outcomes(out, opts):
+    """The reference Pympler 1.1 replaying the corpus (runner options opts)
+    on this interpreter: {index: outcome}."""
+    env = dict(os.environ, PYTHONHASHSEED='0', PYTHONPATH=reference_path())
+    cmd = [sys.executable, '-X', 'faulthandler', str(RUNNER), str(GOLDEN), str(out)] + opts
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                       timeout=float(os.environ.get('PYMPLER_GOLDEN_TIMEOUT', '900')), cwd=str(REPO))
+    assert p.returncode == 0, 'reference golden run failed:\n' + p.stderr[-3000:]
+    with open(out, encoding='utf-8') as fp:
+        return {r['index']: r['outcome'] for r in json.load(fp)['outcomes']}
+
+
+@pytest.fixture(scope='module')
+def expectations(tmp_path_factory):
+    """({index: golden value}, {index: override value}): the stored ones on
+    the goldens' CPython version, else the live reference's (module doc)."""
+    if stored_goldens_apply(GOLDEN):
+        return ({i: c['expected'] for i, c in enumerate(CASES)},
+                {int(k): ov['expected'] for k, ov in OVERRIDES.items()})
+    tmp = tmp_path_factory.mktemp('golden_asizeof_ref')
+    golden = _reference_outcomes(tmp / 'plain.json', [])
+    stable = {}
+    for k in OVERRIDES:
+        stable.update(_reference_outcomes(tmp / ('stable_%s.json' % k),
+                                          ['--keepalive', '--deep', '--only', k]))
+    return golden, stable
+
+
 # --------------------------------------------------------------------------
 # comparing
 
@@ -281,15 +318,16 @@ def test_runner_imported_the_package_under_test(golden_run):
 
 
 @pytest.mark.parametrize('index', range(len(CASES)), ids=IDS)
-def test_golden(golden_run, index):
+def test_golden(golden_run, expectations, index):
     case = CASES[index]
     got = golden_run.outcome(index)
     mode = case.get('compare', 'exact')
     flags = case.get('flags') or []
     override = OVERRIDES.get(str(index))
+    golden, stable = expectations[0][index], expectations[1].get(index)
 
     if override is not None:
-        expected = override['expected']
+        expected = stable
         if not compare(mode, expected, got):
             pytest.fail('case %s (%s): override (stable value) not matched\n'
                         'reason for the override: %s\ngolden (reference, unstable): %s\n%s\n%s'
@@ -298,7 +336,7 @@ def test_golden(golden_run, index):
                            describe(expected, got), _source(case)), pytrace=False)
         return
 
-    if compare(mode, case['expected'], got):
+    if compare(mode, golden, got):
         return
     private = private_names(case)
     if private and os.environ.get('PYMPLER_GOLDEN_STRICT_PRIVATE') != '1':
@@ -313,15 +351,15 @@ def test_golden(golden_run, index):
         pytest.fail('case %s (%s) uses private names %s: expected the golden value or an '
                     'AttributeError for a private name we do not provide\n%s\n%s'
                     % (index, case['id'], ', '.join(private),
-                       describe(case['expected'], got), _source(case)), pytrace=False)
+                       describe(golden, got), _source(case)), pytrace=False)
     if flags:
         alts = {k: case[k] for k in ('expected_fresh', 'expected_other_seeds')
                 if k in case}
         pytest.skip('informational (flags %s): golden %s, got %s%s; note: %s'
-                    % (','.join(flags), json.dumps(case['expected'])[:200],
+                    % (','.join(flags), json.dumps(golden)[:200],
                        json.dumps(got)[:200],
                        (', alternatives %s' % json.dumps(alts)[:200]) if alts else '',
                        case.get('note', '-')))
     pytest.fail('case %s (%s) differs from the golden value\n%s\n%s'
-                % (index, case['id'], describe(case['expected'], got), _source(case)),
+                % (index, case['id'], describe(golden, got), _source(case)),
                 pytrace=False)

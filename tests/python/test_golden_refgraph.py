@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from golden_replay import differs, load_cases, replay
+from golden_replay import differs, expected, load_cases, replay
 
 CASES = load_cases()
 INDICES = [i for i, c in enumerate(CASES) if c['id'].startswith('refgraph')]
@@ -24,14 +24,17 @@ CYCLES_ONLY = ('reduce keeps exactly the objects on reference cycles (strongly c
                'leaves only and keeps objects that merely point into a cycle')
 
 
-def _override(index, expected):
+def _override(index, golden):
     case = CASES[index]
-    exp = json.loads(json.dumps(case['expected']))
+    exp = json.loads(json.dumps(golden))
     if case['id'] == 'refgraph_dot_instances':
-        exp['reduced_num_in_cycles'] = 4
         exp['reduced_dot'] = exp['reduced_dot'].replace(
             '    "X4" [ label = "[Node(a), Node(b)]\\nlist"  ];\n', '').replace(
             '    X4 -> X0 [label=""];\n    X4 -> X1 [label=""];\n', '')
+        # the nodes left: the two instances, and on 3.11 their dicts (there
+        # an instance refers to its materialised dict; on 3.13 gc.get_referents
+        # gives the inline values instead, and the dicts are off the cycle)
+        exp['reduced_num_in_cycles'] = exp['reduced_dot'].count(' [ label = ')
         return exp, CYCLES_ONLY
     if case['id'] == 'refgraph_reduce_flag':
         exp['num_in_cycles'] = 1
@@ -40,12 +43,18 @@ def _override(index, expected):
             '    "X1" [ label = "[[[...]], \'leaf\']\\nlist"  ];\n', '').replace(
             '    X1 -> X0 [label=""];\n', '')
         return exp, CYCLES_ONLY
-    return expected, None
+    return golden, None
 
 
 @pytest.fixture(scope='module')
 def outcomes(tmp_path_factory):
     return replay(tmp_path_factory.mktemp('golden_refgraph'), INDICES)
+
+
+@pytest.fixture(scope='module')
+def expectations(tmp_path_factory):
+    """The stored goldens, or Pympler 1.1 live on another CPython version."""
+    return expected(tmp_path_factory.mktemp('golden_refgraph_ref'), INDICES)
 
 
 def test_the_corpus_has_the_refgraph_cases():
@@ -55,7 +64,7 @@ def test_the_corpus_has_the_refgraph_cases():
 
 
 @pytest.mark.parametrize('index', INDICES, ids=[CASES[i]['id'] for i in INDICES])
-def test_golden_refgraph(outcomes, index):
-    expected, reason = _override(index, CASES[index]['expected'])
+def test_golden_refgraph(outcomes, expectations, index):
+    exp, reason = _override(index, expectations[index])
     got = outcomes[index]
-    assert got == expected, differs(CASES[index], got, expected, reason)
+    assert got == exp, differs(CASES[index], got, exp, reason)

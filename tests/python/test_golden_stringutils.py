@@ -10,7 +10,7 @@ are a bar here.
 
 import pytest
 
-from golden_replay import differs, load_cases, replay
+from golden_replay import differs, expected, load_cases, replay
 
 CASES = load_cases()
 IDS = ('pp_values', 'pp_overflow', 'pp_timestamp', 'safe_repr', 'trunc')
@@ -23,12 +23,19 @@ def outcomes(tmp_path_factory):
                   expr_filename='<golden-expr>')
 
 
+@pytest.fixture(scope='module')
+def expectations(tmp_path_factory):
+    """The stored goldens, or Pympler 1.1 live on another CPython version."""
+    return expected(tmp_path_factory.mktemp('golden_stringutils_ref'), INDICES,
+                    expr_filename='<golden-expr>')
+
+
 def test_the_corpus_has_the_cases():
     assert INDICES == [16, 17, 18, 19, 20]
     assert [CASES[i]['id'] for i in INDICES] == list(IDS)
 
 
 @pytest.mark.parametrize('index', INDICES, ids=[CASES[i]['id'] for i in INDICES])
-def test_golden_stringutils(outcomes, index):
-    expected = CASES[index]['expected']
-    assert outcomes[index] == expected, differs(CASES[index], outcomes[index], expected)
+def test_golden_stringutils(outcomes, expectations, index):
+    exp = expectations[index]
+    assert outcomes[index] == exp, differs(CASES[index], outcomes[index], exp)

@@ -15,7 +15,7 @@ classtracker case (pympler.classtracker is not part of this package yet).
 
 import pytest
 
-from golden_replay import differs, load_cases, replay
+from golden_replay import differs, expected, load_cases, replay
 
 CASES = load_cases()
 PREFIXES = ('summarize', 'format', 'print', 'subtract', 'repr', 'muppy', 'tracker', 'get_diff')
@@ -27,6 +27,12 @@ def outcomes(tmp_path_factory):
     return replay(tmp_path_factory.mktemp('golden_summary'), INDICES, expr_filename='<golden-expr>')
 
 
+@pytest.fixture(scope='module')
+def expectations(tmp_path_factory):
+    """The stored goldens, or Pympler 1.1 live on another CPython version."""
+    return expected(tmp_path_factory.mktemp('golden_summary_ref'), INDICES, expr_filename='<golden-expr>')
+
+
 def test_the_corpus_has_the_cases():
     assert len(INDICES) == 25
     assert [CASES[i]['id'] for i in INDICES][:3] == [
@@ -34,6 +40,6 @@ def test_the_corpus_has_the_cases():
 
 
 @pytest.mark.parametrize('index', INDICES, ids=[CASES[i]['id'] for i in INDICES])
-def test_golden_summary(outcomes, index):
-    expected = CASES[index]['expected']
-    assert outcomes[index] == expected, differs(CASES[index], outcomes[index], expected)
+def test_golden_summary(outcomes, expectations, index):
+    exp = expectations[index]
+    assert outcomes[index] == exp, differs(CASES[index], outcomes[index], exp)

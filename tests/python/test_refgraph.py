@@ -186,6 +186,13 @@ def test_instance_with_materialised_dict_gets_dict_edge_weight_100():
     d = o.__dict__                     # materialised
     objs = [o, d, o.attr]
     g = ReferenceGraph(objs)
+    if not any(r is d for r in gc.get_referents(o)):
+        # CPython 3.13: the dict shares the instance's inline values, which
+        # stay valid, and the collector (so Pympler) sees those values, not
+        # the dict: the edge goes to the value, unlabelled as in Pympler
+        assert edge_set(g, objs) == {(0, 2, '')}
+        assert 'weight=100' not in g._get_graphviz_data()
+        return
     # the instance refers to its dict only; the dict refers to the value
     assert edge_set(g, objs) == {(0, 1, '__dict__'), (1, 2, 'attr')}
     text = g._get_graphviz_data()
