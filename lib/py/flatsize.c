@@ -38,57 +38,39 @@ static void sizeof_init(void)
     sizeof_ready = 1;
 }
 
-/* unicode_sizeof() of CPython 3.11 for the cases whose memory is all inline;
- * -1 when the string needs the general path. */
-static Py_ssize_t str_sizeof_inline(PyObject *s)
+static inline __attribute__((always_inline)) int kind_of(PyCFunction f)
 {
-    PyASCIIObject *a = (PyASCIIObject *)s;
-    if (!a->state.compact || a->wstr)
-        return -1;
-    Py_ssize_t len = a->length;
-    if (a->state.ascii)
-        return (Py_ssize_t)sizeof(PyASCIIObject) + len + 1;
-    PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)s;
-    if (c->utf8)
-        return -1; /* has a separate UTF-8 copy */
-    return (Py_ssize_t)sizeof(PyCompactUnicodeObject) + (len + 1) * (Py_ssize_t)a->state.kind;
+    if (!f)
+        return PYM_SZ_NONE;
+    if (f == sizeof_object)
+        return PYM_SZ_OBJECT;
+    if (f == sizeof_int)
+        return PYM_SZ_INT;
+    if (f == sizeof_str)
+        return PYM_SZ_STR;
+    if (f == sizeof_list)
+        return PYM_SZ_LIST;
+    if (f == sizeof_dict)
+        return PYM_SZ_DICT;
+    if (f == sizeof_set || f == sizeof_frozenset)
+        return PYM_SZ_SET;
+    return PYM_SZ_NONE;
 }
 
 /* The __sizeof__ result, computed inline when the method is one we know.
  * Returns -2 when the generic path must be taken. */
 static Py_ssize_t known_sizeof(PyCFunction f, PyObject *obj)
 {
-    PyTypeObject *tp = Py_TYPE(obj);
-    if (f == sizeof_object) {
-        Py_ssize_t res = 0;
-        if (tp->tp_itemsize > 0)
-            res = Py_SIZE(obj) * tp->tp_itemsize;
-        return res + tp->tp_basicsize;
-    }
-    if (f == sizeof_int) {
-        Py_ssize_t n = Py_SIZE(obj);
-        if (n < 0)
-            n = -n;
-        if (n < 1)
-            n = 1;
-        return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
-    }
-    if (f == sizeof_str) {
-        Py_ssize_t r = PyUnicode_Check(obj) ? str_sizeof_inline(obj) : -1;
-        return r >= 0 ? r : -2;
-    }
-    if (f == sizeof_list && PyList_Check(obj))
-        return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
-    if (f == sizeof_dict && PyDict_Check(obj))
-        return _PyDict_SizeOf((PyDictObject *)obj);
-    if ((f == sizeof_set || f == sizeof_frozenset) && PyAnySet_Check(obj)) {
-        PySetObject *so = (PySetObject *)obj;
-        Py_ssize_t res = tp->tp_basicsize;
-        if (so->table != so->smalltable)
-            res += (so->mask + 1) * (Py_ssize_t)sizeof(setentry);
-        return res;
-    }
-    return -2;
+    return pym_sizeof_inline(kind_of(f), obj);
+}
+
+int pym_sizeof_kind(PyObject *d)
+{
+    if (!sizeof_ready)
+        sizeof_init();
+    if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type))
+        return PYM_SZ_NONE;
+    return kind_of(((PyMethodDescrObject *)d)->d_method->ml_meth);
 }
 
 /* Convert a __sizeof__ result as _PySys_GetSizeOf does. */
@@ -153,13 +135,7 @@ Py_ssize_t pym_getsizeof_via(PyObject *d, PyObject *obj)
 
 int pym_getsizeof_is_c(PyObject *d)
 {
-    if (!sizeof_ready)
-        sizeof_init();
-    if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type))
-        return 0;
-    PyCFunction f = ((PyMethodDescrObject *)d)->d_method->ml_meth;
-    return f == sizeof_object || f == sizeof_int || f == sizeof_str || f == sizeof_list ||
-           f == sizeof_set || f == sizeof_frozenset || f == sizeof_dict;
+    return pym_sizeof_kind(d) != PYM_SZ_NONE;
 }
 
 /* ---- Pympler's length functions -------------------------------------- */

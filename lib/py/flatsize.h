@@ -5,6 +5,8 @@
 
 #include "typedef.h"
 
+#include <stddef.h>
+
 /* sys.getsizeof(obj) computed without a Python call for the common builtin
  * types and with a direct call of __sizeof__ otherwise.  Returns the size,
  * or -1 with an exception set (TypeError when __sizeof__ is missing or returns
@@ -16,6 +18,74 @@ Py_ssize_t pym_getsizeof_via(PyObject *d, PyObject *obj);
 /* True when d is a builtin __sizeof__ computed inline: no Python code runs
  * and no object is allocated for objects of its own type. */
 int pym_getsizeof_is_c(PyObject *d);
+
+/* The builtin __sizeof__ implementations computed without a call (int,
+ * str, list, dict, set/frozenset and object's, which tuples use):
+ * pym_sizeof_kind(d) names the one the type's __sizeof__ descriptor d is
+ * (PYM_SZ_NONE: another, or not a builtin), pym_sizeof_inline() computes it
+ * for obj -- __sizeof__ alone, without the pre-header -- or returns -2 when
+ * the general path must run (a str whose memory is not all inline, an
+ * object not of the kind's type). */
+enum { PYM_SZ_NONE, PYM_SZ_OBJECT, PYM_SZ_INT, PYM_SZ_STR, PYM_SZ_LIST, PYM_SZ_DICT, PYM_SZ_SET };
+int pym_sizeof_kind(PyObject *d);
+
+/* unicode_sizeof() of CPython 3.11 for the cases whose memory is all
+ * inline; -1 when the string needs the general path. */
+static inline Py_ssize_t pym_str_sizeof_inline(PyObject *s)
+{
+    PyASCIIObject *a = (PyASCIIObject *)s;
+    if (!a->state.compact || a->wstr)
+        return -1;
+    Py_ssize_t len = a->length;
+    if (a->state.ascii)
+        return (Py_ssize_t)sizeof(PyASCIIObject) + len + 1;
+    PyCompactUnicodeObject *c = (PyCompactUnicodeObject *)s;
+    if (c->utf8)
+        return -1; /* has a separate UTF-8 copy */
+    return (Py_ssize_t)sizeof(PyCompactUnicodeObject) + (len + 1) * (Py_ssize_t)a->state.kind;
+}
+
+static inline Py_ssize_t pym_sizeof_inline(int kind, PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    switch (kind) {
+    case PYM_SZ_OBJECT: {
+        Py_ssize_t res = 0;
+        if (tp->tp_itemsize > 0)
+            res = Py_SIZE(obj) * tp->tp_itemsize;
+        return res + tp->tp_basicsize;
+    }
+    case PYM_SZ_INT: {
+        Py_ssize_t n = Py_SIZE(obj);
+        if (n < 0)
+            n = -n;
+        if (n < 1)
+            n = 1;
+        return (Py_ssize_t)offsetof(PyLongObject, ob_digit) + n * (Py_ssize_t)sizeof(digit);
+    }
+    case PYM_SZ_STR: {
+        Py_ssize_t r = PyUnicode_Check(obj) ? pym_str_sizeof_inline(obj) : -1;
+        return r >= 0 ? r : -2;
+    }
+    case PYM_SZ_LIST:
+        if (!PyList_Check(obj))
+            return -2;
+        return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
+    case PYM_SZ_DICT:
+        return PyDict_Check(obj) ? _PyDict_SizeOf((PyDictObject *)obj) : -2;
+    case PYM_SZ_SET: {
+        if (!PyAnySet_Check(obj))
+            return -2;
+        PySetObject *so = (PySetObject *)obj;
+        Py_ssize_t res = tp->tp_basicsize;
+        if (so->table != so->smalltable)
+            res += (so->mask + 1) * (Py_ssize_t)sizeof(setentry);
+        return res;
+    }
+    default:
+        return -2;
+    }
+}
 
 /* Pympler's _Typedef.flat(obj, mask): getsizeof, or base + leng*item when
  * __sizeof__ fails with TypeError, aligned with mask (align - 1, or 0).

@@ -16,7 +16,7 @@
 
 #include "flatsize.h"
 #include "refs.h"
-#include "walk.h"
+#include "walk_loop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -531,13 +531,16 @@ static int refs_open(pym_walk *w, void *cursor, PyObject *obj, Py_ssize_t depth,
     return pym_refs_open(cursor, obj, n->td, n->named, n->virt);
 }
 
-static int refs_next(pym_walk *w, void *cursor, pym_walk_ref *ref)
+static inline __attribute__((always_inline)) int refs_next(pym_walk *w, void *cursor, pym_walk_ref *ref)
 {
     pym_refcursor *c = cursor;
+    PyObject *child, *name; /* locals: ref stays in registers */
     (void)w;
-    int r = pym_refs_next(c, &ref->obj, &ref->name);
+    int r = pym_refs_next(c, &child, &name);
     if (r <= 0)
         return r;
+    ref->obj = child;
+    ref->name = name;
     ref->kind = r;
     if (r == PYM_REF_VIRTUAL_DICT) {
         ref->obj = c->obj; /* the instance stands for its would-be __dict__ */
@@ -559,9 +562,15 @@ static void refs_close(pym_walk *w, void *cursor)
 
 static const pym_walk_policy refs_policy = {sizeof(pym_refcursor), refs_open, refs_next, refs_close};
 
+static int sizer_enter_node(pym_walk *w, node *fn, PyObject *child, PyObject *cname,
+                            Py_ssize_t depth, int virt, void *data);
+
 /* The visitor: a met referent becomes a node (enter), a node's result goes
- * to its parent when it is left. */
-static int sizer_enter(pym_walk *w, void *parent, pym_walk_ref *ref, Py_ssize_t depth, void *data)
+ * to its parent when it is left.  The leaves first, inline: most referents
+ * are ints and strings. */
+static inline __attribute__((always_inline)) int sizer_enter(pym_walk *w, void *parent,
+                                                             pym_walk_ref *ref, Py_ssize_t depth,
+                                                             void *data)
 {
     sizing *run = w->ctx;
     pym_sizer *z = run->z;
@@ -586,6 +595,15 @@ static int sizer_enter(pym_walk *w, void *parent, pym_walk_ref *ref, Py_ssize_t 
             return l < 0 ? -1 : PYM_WALK_SKIP;
         }
     }
+    return sizer_enter_node(w, fn, child, cname, depth, virt, data);
+}
+
+/* sizer_enter past the leaves: name the child, enter it. */
+static int sizer_enter_node(pym_walk *w, node *fn, PyObject *child, PyObject *cname,
+                            Py_ssize_t depth, int virt, void *data)
+{
+    sizing *run = w->ctx;
+    pym_sizer *z = run->z;
     PyObject *name = NULL;
     if (fn->named) {
         name = cname ? cname : pym_name_or_repr(child, z->clip);
@@ -628,6 +646,7 @@ static void sizer_discard(pym_walk *w, void *data)
 
 static const pym_walk_visitor sizer_visitor = {
     .data_size = sizeof(node),
+    .own_seen = 1,
     .enter = sizer_enter,
     .leave = sizer_leave,
     .error = sizer_error,
@@ -647,7 +666,8 @@ Py_ssize_t pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
         pym_walk_init(&z->walk, &refs_policy, &sizer_visitor, NULL);
     z->walk.ctx = &run;
     z->walk.limit = z->limit;
-    int rc = pym_walk_run(&z->walk, obj);
+    /* the loop with this file's policy and visitor: direct calls */
+    int rc = pym_walk_run_with(&z->walk, &refs_policy, &sizer_visitor, obj);
     z->walk.ctx = NULL;
     if (rc < 0)
         Py_CLEAR(run.top.asized);

@@ -63,7 +63,8 @@ typedef struct pym_walk_policy {
     /* Open the referents of obj at depth; data is the node's visitor state
      * (enter() filled it).  0, or -1 with an exception (nothing to close). */
     int (*open)(pym_walk *w, void *cursor, PyObject *obj, Py_ssize_t depth, void *data);
-    /* Next referent: 1 with *ref filled, 0 at the end, -1 with an exception. */
+    /* Next referent: 1 with every field of *ref filled, 0 at the end, -1
+     * with an exception. */
     int (*next)(pym_walk *w, void *cursor, pym_walk_ref *ref);
     void (*close)(pym_walk *w, void *cursor);
 } pym_walk_policy;
@@ -96,6 +97,9 @@ enum {
 typedef struct pym_walk_visitor {
     /* Bytes of visitor state kept with each node (its frame). */
     size_t data_size;
+    /* The visitor keeps its own seen table (the sizer's counts): the walk's
+     * `seen` is not used. */
+    int own_seen;
     /* A cheap test before the seen set, for referents only: 0 leaves obj out
      * (neither entered nor added to the seen set).  May be NULL. */
     int (*admit)(pym_walk *w, PyObject *obj);
