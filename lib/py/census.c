@@ -15,28 +15,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* ---- pym_objvec -------------------------------------------------------- */
-
-/* A census of millions of objects fills tens of megabytes of fresh memory:
- * with 4 KiB pages, each is a page fault (a fifth of the census's time on a
- * heap of 5 million objects).  Ask for transparent huge pages on the whole
- * 2 MiB pages inside a big vector (advice only: nothing changes when the
- * kernel declines). */
-static void huge_pages(void *p, size_t bytes)
-{
-#if defined(MADV_HUGEPAGE)
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-    uintptr_t hi = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (bytes >= 2 * huge && hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)bytes;
-#endif
-}
 
 static int objvec_reserve(pym_objvec *v, Py_ssize_t need)
 {
@@ -58,7 +38,6 @@ static int objvec_reserve(pym_objvec *v, Py_ssize_t need)
     }
     v->items = items;
     v->cap = cap;
-    huge_pages(items, (size_t)cap * sizeof(PyObject *));
     return 0;
 }
 
@@ -297,11 +276,13 @@ int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
     if (c.seen)
         c.walk.seen = c.seen;
     /* The last census's sizes, and a little more: a census taken again (a
-     * tracker's) fills its vectors without growing them, which copies them
-     * and touches fresh memory each time. */
-    if (objvec_reserve(out, out->n + last_untracked + last_untracked / 16) < 0 ||
+     * tracker's, a benchmark's) fills its vectors without growing them,
+     * which copies them and touches fresh memory each time.  Only a hint:
+     * when it cannot be had, the vectors grow as needed. */
+    Py_ssize_t hint = last_untracked + last_tracked;
+    if (objvec_reserve(out, out->n + hint + hint / 16) < 0 ||
         objvec_reserve(&c.tracked, last_tracked + last_tracked / 16) < 0)
-        goto done;
+        PyErr_Clear();
     if (pym_gc_foreach(census_one, &c) || drain(&c, 0) < 0) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
