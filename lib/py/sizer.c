@@ -644,6 +644,8 @@ static void sizer_discard(pym_walk *w, void *data)
     node_release(data);
 }
 
+_Static_assert(sizeof(node) <= PYM_WALK_MAX_DATA, "a sizer node fits in a walk frame");
+
 static const pym_walk_visitor sizer_visitor = {
     .data_size = sizeof(node),
     .own_seen = 1,

@@ -8,6 +8,10 @@
 int pym_walk_init(pym_walk *w, const pym_walk_policy *policy, const pym_walk_visitor *visitor,
                   void *ctx)
 {
+    if (visitor->data_size > PYM_WALK_MAX_DATA) {
+        PyErr_SetString(PyExc_SystemError, "walk visitor state too big");
+        return -1;
+    }
     memset(w, 0, sizeof *w);
     w->policy = policy;
     w->visitor = visitor;

@@ -94,8 +94,13 @@ enum {
     PYM_WALK_CUT = 2,    /* not looked into (LEAF, or the depth limit) */
 };
 
+/* The most visitor state a node may have. */
+#define PYM_WALK_MAX_DATA 256
+
 typedef struct pym_walk_visitor {
-    /* Bytes of visitor state kept with each node (its frame). */
+    /* Bytes of visitor state kept with each node (its frame), at most
+     * PYM_WALK_MAX_DATA; the state is moved (memcpy) when the node is
+     * looked into, so it must not point into itself. */
     size_t data_size;
     /* The visitor keeps its own seen table (the sizer's counts): the walk's
      * `seen` is not used. */
@@ -144,8 +149,9 @@ struct pym_walk {
     int busy;
 };
 
-/* Defaults: depth-first, no limit, no seen set.  0, or -1 with MemoryError
- * (no allocation happens before the first run, so never today). */
+/* Defaults: depth-first, no limit, no seen set.  0, or -1 with SystemError
+ * when the visitor's data_size is above PYM_WALK_MAX_DATA (nothing is
+ * allocated before the first run). */
 int pym_walk_init(pym_walk *w, const pym_walk_policy *policy, const pym_walk_visitor *visitor,
                   void *ctx);
 /* Release the stack and buffers (not the seen set: the caller's). */

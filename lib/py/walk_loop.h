@@ -8,11 +8,11 @@
  * walk.c runs the same code through the pointers (pym_walk_run).
  *
  * A frame is [header | policy cursor | visitor data], `stride` bytes, in one
- * array that is the stack (depth-first) or the queue (breadth-first).  The
- * slot past the last frame, always there (the array grows after a push), is
- * where a met node's data is filled, so a node that is not looked into costs
- * no push.  Pointers into the array are taken again after a push (the array
- * may move when it grows).
+ * array that is the stack (depth-first) or the queue (breadth-first).  A met
+ * node's data is filled on the C stack and moved to the slot past the last
+ * frame (always there: the array grows after a push) when it is looked
+ * into, so a leaf costs no access to the array.  Pointers into the array are
+ * taken again after a push (the array may move when it grows).
  */
 #ifndef PYM_WALK_LOOP_H
 #define PYM_WALK_LOOP_H
@@ -20,6 +20,7 @@
 #include "walk.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #define PYM_WALK_INLINE static inline __attribute__((always_inline))
 
@@ -114,20 +115,23 @@ PYM_WALK_INLINE int pym_walk_meet(pym_walk *w, const pym_walk_policy *P, const p
             }
         }
     }
-    pym_walk_head *f = pym_walk_frame(w, P, V, w->nframes);
-    void *data = pym_walk_data(P, f);
+    /* The node's data is filled here and moved to its frame only when it
+     * is looked into: a leaf costs no access to the frame array. */
+    _Alignas(16) char data[PYM_WALK_MAX_DATA];
     PyObject *obj = ref->obj;
     int r = V->enter(w, parent, ref, depth, data);
     if (r <= PYM_WALK_SKIP)
         return r;
     if (r == PYM_WALK_DESCEND && depth < w->limit) {
+        pym_walk_head *f = pym_walk_frame(w, P, V, w->nframes);
+        memcpy(pym_walk_data(P, f), data, V->data_size);
         f->obj = obj;
         f->depth = depth;
         if (w->order == PYM_WALK_BFS) {
             w->nframes++; /* opened when its turn comes */
             return pym_walk_reserve(w);
         }
-        if (P->open(w, pym_walk_cursor(f), obj, depth, data) < 0)
+        if (P->open(w, pym_walk_cursor(f), obj, depth, pym_walk_data(P, f)) < 0)
             return pym_walk_failed(w, P, V, f, parent);
         w->nframes++;
         return pym_walk_reserve(w); /* the next node's slot */
@@ -137,25 +141,34 @@ PYM_WALK_INLINE int pym_walk_meet(pym_walk *w, const pym_walk_policy *P, const p
 
 PYM_WALK_INLINE int pym_walk_dfs(pym_walk *w, const pym_walk_policy *P, const pym_walk_visitor *V)
 {
-    int rc = 0;
-    while (rc >= 0 && w->nframes) {
-        pym_walk_head *f = pym_walk_frame(w, P, V, w->nframes - 1);
+    while (w->nframes) {
+        /* The referents of the top frame, until one is looked into (a
+         * push: its referents come first) or they end.  Nothing moves the
+         * frame array but a push. */
+        size_t top = w->nframes;
+        pym_walk_head *f = pym_walk_frame(w, P, V, top - 1);
+        void *cursor = pym_walk_cursor(f), *data = pym_walk_data(P, f);
+        Py_ssize_t depth = f->depth + 1;
         pym_walk_ref ref; /* next() fills it */
-        int r = P->next(w, pym_walk_cursor(f), &ref);
-        if (r > 0) {
-            rc = pym_walk_meet(w, P, V, pym_walk_data(P, f), &ref, f->depth + 1);
-            continue;
+        int r;
+        while ((r = P->next(w, cursor, &ref)) > 0) {
+            if (pym_walk_meet(w, P, V, data, &ref, depth) < 0)
+                return -1;
+            if (w->nframes != top)
+                break;
         }
+        if (r > 0)
+            continue;
         /* the end of f's referents (r == 0), or its policy failed */
         w->nframes--;
-        P->close(w, pym_walk_cursor(f));
+        P->close(w, cursor);
         void *parent = w->nframes ? pym_walk_data(P, pym_walk_frame(w, P, V, w->nframes - 1)) : NULL;
-        if (r < 0)
-            rc = pym_walk_failed(w, P, V, f, parent);
-        else if (V->leave)
-            rc = V->leave(w, pym_walk_data(P, f), parent, PYM_WALK_DONE);
+        int rc = r < 0 ? pym_walk_failed(w, P, V, f, parent)
+                       : V->leave ? V->leave(w, data, parent, PYM_WALK_DONE) : 0;
+        if (rc < 0)
+            return -1;
     }
-    return rc;
+    return 0;
 }
 
 /* Breadth-first: frames are a queue; each is opened, drained and closed in
