@@ -1,16 +1,17 @@
 /* census.c: the objects muppy.get_objects() lists, in one pass.
  *
- * The tracked objects come from the collector's own lists (pym_gc_foreach,
- * in gc.get_objects() order, without building that list).  Each is looked
- * into with tp_traverse, as gc.get_referents does, and every referent the
- * collector does not track is gathered, in the order met.  With
- * `untracked`, untracked containers are looked into as well, through an
- * explicit work stack, and dict keys are added (tp_traverse skips the keys of
- * string-keyed dicts).  The result is the untracked objects, then the tracked
- * ones, as Pympler orders them.
+ * The engine's walk (walk.h): the tracked objects come from the collector's
+ * own lists (pym_gc_foreach, in gc.get_objects() order, without building
+ * that list).  Each is looked into for its gc referents, as
+ * gc.get_referents does, and every referent the collector does not track is
+ * gathered, in the order met.  With `untracked`, a depth-first graph walk
+ * from each tracked object looks into untracked containers as well and adds
+ * dict keys (tp_traverse skips the keys of string-keyed dicts).  The result
+ * is the untracked objects, then the tracked ones, as Pympler orders them.
  */
 #include "census.h"
 #include "seenmap.h"
+#include "walk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +41,17 @@ static int objvec_reserve(pym_objvec *v, Py_ssize_t need)
     return 0;
 }
 
-int pym_objvec_push(pym_objvec *v, PyObject *obj)
+static inline int objvec_push(pym_objvec *v, PyObject *obj)
 {
     if (v->n == v->cap && objvec_reserve(v, v->n + 1) < 0)
         return -1;
     v->items[v->n++] = Py_NewRef(obj);
     return 0;
+}
+
+int pym_objvec_push(pym_objvec *v, PyObject *obj)
+{
+    return objvec_push(v, obj);
 }
 
 void pym_objvec_clear(pym_objvec *v)
@@ -106,8 +112,7 @@ typedef struct {
     pym_ptrmap *local;     /* !remove_dups: the current referrer's referents */
     pym_objvec *out;       /* untracked objects, in the order met */
     pym_objvec tracked;    /* the tracked objects, in the collector's order */
-    PyObject **stack;      /* `untracked`: untracked containers to look into */
-    size_t depth, cap;
+    pym_walk walk;         /* `untracked`: the descent from a tracked object */
     int failed;
     /* Referents queue here as tp_traverse reports them, each prefetched,
      * and are looked at RING_LAG visits later, when their memory has
@@ -118,44 +123,32 @@ typedef struct {
     size_t head, tail;
 } census;
 
-static int stack_push(census *c, PyObject *obj)
+/* Not listed: tracked objects and the objects to leave out. */
+static inline int admitted(const census *c, PyObject *ref)
 {
-    if (c->depth == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        PyObject **s = realloc(c->stack, cap * sizeof(PyObject *));
-        if (!s)
-            return -1;
-        c->stack = s;
-        c->cap = cap;
-    }
-    c->stack[c->depth++] = obj; /* borrowed: out holds a reference */
-    return 0;
+    if (pym_is_tracked(ref))
+        return 0;
+    return !(c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)ref, NULL));
 }
 
 /* Look at one queued referent: list it when the collector does not track
  * it and it was not listed yet.  0, or -1 when out of memory. */
-static int take(census *c, PyObject *ref)
+static inline int take(census *c, PyObject *ref)
 {
-    if (pym_is_tracked(ref))
-        return 0;
-    if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)ref, NULL))
+    if (!admitted(c, ref))
         return 0;
     int r;
     if (!c->seen)
         r = pym_ptrmap_setdefault(c->local, (uintptr_t)ref, 1);
-    else if (Py_REFCNT(ref) == 1 && !c->opts->untracked)
+    else if (Py_REFCNT(ref) == 1)
         /* An object with a single reference is met once, through it: it
-         * needs no entry in the seen table (most strs, tuples, small dicts).
-         * Not with `untracked`, which also visits dict keys that tp_traverse
-         * may have visited already. */
+         * needs no entry in the seen table (most strs, tuples, small dicts). */
         r = 1;
     else
         r = pym_seenmap_setdefault(c->seen, (uintptr_t)ref, 1);
     if (r <= 0)
         return r;
-    if (pym_objvec_push(c->out, ref) < 0)
-        return -1;
-    return c->opts->untracked ? stack_push(c, ref) : 0;
+    return objvec_push(c->out, ref);
 }
 
 static int drain(census *c, size_t keep)
@@ -179,22 +172,25 @@ static int visit_queue(PyObject *ref, void *arg)
     return 0;
 }
 
-/* Queue what obj refers to: its tp_traverse referents, and with `untracked`
- * the keys of a dict. */
-static int look_into(census *c, PyObject *obj)
+/* The `untracked` descent (walk.h): from a tracked object (the root, listed
+ * by census_one) through untracked containers, their gc referents and dict
+ * keys; every untracked object met is listed, once (the walk's seen set). */
+static int descent_admit(pym_walk *w, PyObject *obj)
 {
-    traverseproc trav = Py_TYPE(obj)->tp_traverse;
-    if (trav && PyObject_IS_GC(obj) && trav(obj, visit_queue, c) && c->failed)
-        return -1;
-    if (c->opts->untracked && PyDict_Check(obj)) {
-        Py_ssize_t pos = 0;
-        PyObject *key, *value;
-        while (PyDict_Next(obj, &pos, &key, &value))
-            if (visit_queue(key, c) < 0)
-                return -1;
-    }
-    return 0;
+    return admitted(w->ctx, obj);
 }
+
+static int descent_enter(pym_walk *w, void *parent, pym_walk_ref *ref, Py_ssize_t depth, void *data)
+{
+    census *c = w->ctx;
+    (void)parent;
+    (void)data;
+    if (depth > 0 && pym_objvec_push(c->out, ref->obj) < 0) /* out keeps it alive */
+        return -1;
+    return PYM_WALK_DESCEND;
+}
+
+static const pym_walk_visitor descent = {.admit = descent_admit, .enter = descent_enter};
 
 /* pym_gc_foreach callback: one tracked object.  Nothing here allocates a
  * Python object or runs Python code. */
@@ -205,6 +201,22 @@ static int census_one(PyObject *obj, void *arg)
         return 0;
     if (c->opts->exclude && pym_ptrmap_get(c->opts->exclude, (uintptr_t)obj, NULL))
         return 0;
+    if (c->opts->untracked) {
+        /* Without remove_dups, each object's descent has a seen set of its
+         * own (Pympler's per-referrer lists). */
+        if (!c->seen) {
+            if (pym_seenmap_size(c->walk.seen) > 4096) {
+                pym_seenmap_free(&c->walk.seen);
+                if (!(c->walk.seen = pym_seenmap_new()))
+                    return -1;
+            }
+            else
+                pym_seenmap_clear(c->walk.seen);
+        }
+        if (pym_walk_run(&c->walk, obj) < 0)
+            return -1;
+        return pym_objvec_push(&c->tracked, obj);
+    }
     if (c->local) {
         if (pym_ptrmap_size(c->local) > 4096) {
             pym_ptrmap_free(&c->local);
@@ -214,18 +226,12 @@ static int census_one(PyObject *obj, void *arg)
         else
             pym_ptrmap_clear(c->local);
     }
-    if (look_into(c, obj) < 0)
+    if (pym_walk_gc_referents(obj, visit_queue, c) && c->failed)
         return -1;
-    if (c->local || c->opts->untracked) {
-        /* The per-referrer table and the descent into untracked containers
-         * are about this object's referents: finish them before the next. */
-        if (drain(c, 0) < 0)
-            return -1;
-        while (c->depth) {
-            if (look_into(c, c->stack[--c->depth]) < 0 || drain(c, 0) < 0)
-                return -1;
-        }
-    }
+    /* The per-referrer table is about this object's referents: finish them
+     * before the next. */
+    if (c->local && drain(c, 0) < 0)
+        return -1;
     return pym_objvec_push(&c->tracked, obj);
 }
 
@@ -249,22 +255,41 @@ static int gc_collect(int rounds)
     return 0;
 }
 
+/* The sizes of this engine copy's last census (see pym_census_take). */
+static Py_ssize_t last_untracked, last_tracked;
+
 int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
 {
     census c = {.opts = opts, .out = out};
+    Py_ssize_t first = out->n;
     int rc = -1;
 
     if (opts->collect && gc_collect(opts->collect > 1 ? 2 : 1) < 0)
         return -1;
-    if (opts->remove_dups ? !(c.seen = pym_seenmap_new()) : !(c.local = pym_ptrmap_new())) {
+    pym_walk_init(&c.walk, &pym_walk_gc_and_keys, &descent, &c);
+    if (opts->remove_dups ? !(c.seen = pym_seenmap_new())
+                          : opts->untracked ? !(c.walk.seen = pym_seenmap_new())
+                                            : !(c.local = pym_ptrmap_new())) {
         PyErr_NoMemory();
         goto done;
     }
+    if (c.seen)
+        c.walk.seen = c.seen;
+    /* The last census's sizes, and a little more: a census taken again (a
+     * tracker's, a benchmark's) fills its vectors without growing them,
+     * which copies them and touches fresh memory each time.  Only a hint:
+     * when it cannot be had, the vectors grow as needed. */
+    Py_ssize_t hint = last_untracked + last_tracked;
+    if (objvec_reserve(out, out->n + hint + hint / 16) < 0 ||
+        objvec_reserve(&c.tracked, last_tracked + last_tracked / 16) < 0)
+        PyErr_Clear();
     if (pym_gc_foreach(census_one, &c) || drain(&c, 0) < 0) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
     }
+    last_untracked = out->n - first;
+    last_tracked = c.tracked.n;
     /* The untracked objects first, then the tracked ones. */
     if (objvec_reserve(out, out->n + c.tracked.n) < 0)
         goto done;
@@ -276,7 +301,9 @@ int pym_census_take(const pym_census_opts *opts, pym_objvec *out)
     rc = 0;
 done:
     pym_objvec_clear(&c.tracked);
-    free(c.stack);
+    pym_walk_fini(&c.walk);
+    if (c.walk.seen != c.seen)
+        pym_seenmap_free(&c.walk.seen);
     pym_seenmap_free(&c.seen);
     pym_ptrmap_free(&c.local);
     return rc;

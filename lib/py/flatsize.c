@@ -39,35 +39,52 @@ static void sizeof_init(void)
     sizeof_ready = 1;
 }
 
+static inline __attribute__((always_inline)) int kind_of(PyCFunction f)
+{
+    if (!f)
+        return PYM_SZ_NONE;
+    if (f == sizeof_object)
+        return PYM_SZ_OBJECT;
+    if (f == sizeof_int)
+        return PYM_SZ_INT;
+    if (f == sizeof_str)
+        return PYM_SZ_STR;
+    if (f == sizeof_list)
+        return PYM_SZ_LIST;
+    if (f == sizeof_dict)
+        return PYM_SZ_DICT;
+    if (f == sizeof_set || f == sizeof_frozenset)
+        return PYM_SZ_SET;
+    return PYM_SZ_NONE;
+}
+
 /* The __sizeof__ result, computed inline when the method is one we know.
  * Returns -2 when the generic path must be taken. */
 static Py_ssize_t known_sizeof(PyCFunction f, PyObject *obj)
 {
-    PyTypeObject *tp = Py_TYPE(obj);
-    if (f == sizeof_object) {
-        Py_ssize_t res = 0;
-        if (tp->tp_itemsize > 0)
-            res = Py_SIZE(obj) * tp->tp_itemsize;
-        return res + tp->tp_basicsize;
-    }
-    if (f == sizeof_int && PyLong_Check(obj))
-        return pym_int_sizeof(obj);
-    if (f == sizeof_str) {
-        Py_ssize_t r = PyUnicode_Check(obj) ? pym_str_sizeof_inline(obj) : -1;
-        return r >= 0 ? r : -2;
-    }
-    if (f == sizeof_list && PyList_Check(obj))
-        return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
-    if (f == sizeof_dict && PyDict_Check(obj))
-        return pym_dict_sizeof(obj);
-    if ((f == sizeof_set || f == sizeof_frozenset) && PyAnySet_Check(obj)) {
-        PySetObject *so = (PySetObject *)obj;
-        Py_ssize_t res = tp->tp_basicsize;
-        if (so->table != so->smalltable)
-            res += (so->mask + 1) * (Py_ssize_t)sizeof(setentry);
-        return res;
-    }
+    /* kind_of() with each kind a constant, so that the switch folds away */
+    if (f == sizeof_object)
+        return pym_sizeof_inline(PYM_SZ_OBJECT, obj);
+    if (f == sizeof_int)
+        return pym_sizeof_inline(PYM_SZ_INT, obj);
+    if (f == sizeof_str)
+        return pym_sizeof_inline(PYM_SZ_STR, obj);
+    if (f == sizeof_list)
+        return pym_sizeof_inline(PYM_SZ_LIST, obj);
+    if (f == sizeof_dict)
+        return pym_sizeof_inline(PYM_SZ_DICT, obj);
+    if (f && (f == sizeof_set || f == sizeof_frozenset))
+        return pym_sizeof_inline(PYM_SZ_SET, obj);
     return -2;
+}
+
+int pym_sizeof_kind(PyObject *d)
+{
+    if (!sizeof_ready)
+        sizeof_init();
+    if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type))
+        return PYM_SZ_NONE;
+    return kind_of(((PyMethodDescrObject *)d)->d_method->ml_meth);
 }
 
 /* Convert a __sizeof__ result as _PySys_GetSizeOf does. */
@@ -132,13 +149,7 @@ pym_wsize pym_getsizeof_via(PyObject *d, PyObject *obj)
 
 int pym_getsizeof_is_c(PyObject *d)
 {
-    if (!sizeof_ready)
-        sizeof_init();
-    if (!d || !Py_IS_TYPE(d, &PyMethodDescr_Type))
-        return 0;
-    PyCFunction f = ((PyMethodDescrObject *)d)->d_method->ml_meth;
-    return f == sizeof_object || f == sizeof_int || f == sizeof_str || f == sizeof_list ||
-           f == sizeof_set || f == sizeof_frozenset || f == sizeof_dict;
+    return pym_sizeof_kind(d) != PYM_SZ_NONE;
 }
 
 /* ---- Pympler's length functions -------------------------------------- */

@@ -19,6 +19,52 @@ pym_wsize pym_getsizeof_via(PyObject *d, PyObject *obj);
  * and no object is allocated for objects of its own type. */
 int pym_getsizeof_is_c(PyObject *d);
 
+/* The builtin __sizeof__ implementations computed without a call (int,
+ * str, list, dict, set/frozenset and object's, which tuples use):
+ * pym_sizeof_kind(d) names the one the type's __sizeof__ descriptor d is
+ * (PYM_SZ_NONE: another, or not a builtin), pym_sizeof_inline() computes it
+ * for obj -- __sizeof__ alone, without the pre-header -- or returns -2 when
+ * the general path must run (a str whose memory is not all inline, an
+ * object not of the kind's type). */
+enum { PYM_SZ_NONE, PYM_SZ_OBJECT, PYM_SZ_INT, PYM_SZ_STR, PYM_SZ_LIST, PYM_SZ_DICT, PYM_SZ_SET };
+int pym_sizeof_kind(PyObject *d);
+
+static inline Py_ssize_t pym_sizeof_inline(int kind, PyObject *obj)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
+    switch (kind) {
+    case PYM_SZ_OBJECT: {
+        Py_ssize_t res = 0;
+        if (tp->tp_itemsize > 0)
+            res = Py_SIZE(obj) * tp->tp_itemsize;
+        return res + tp->tp_basicsize;
+    }
+    case PYM_SZ_INT:
+        return PyLong_Check(obj) ? pym_int_sizeof(obj) : -2;
+    case PYM_SZ_STR: {
+        Py_ssize_t r = PyUnicode_Check(obj) ? pym_str_sizeof_inline(obj) : -1;
+        return r >= 0 ? r : -2;
+    }
+    case PYM_SZ_LIST:
+        if (!PyList_Check(obj))
+            return -2;
+        return tp->tp_basicsize + ((PyListObject *)obj)->allocated * (Py_ssize_t)sizeof(void *);
+    case PYM_SZ_DICT:
+        return PyDict_Check(obj) ? pym_dict_sizeof(obj) : -2;
+    case PYM_SZ_SET: {
+        if (!PyAnySet_Check(obj))
+            return -2;
+        PySetObject *so = (PySetObject *)obj;
+        Py_ssize_t res = tp->tp_basicsize;
+        if (so->table != so->smalltable)
+            res += (so->mask + 1) * (Py_ssize_t)sizeof(setentry);
+        return res;
+    }
+    default:
+        return -2;
+    }
+}
+
 /* Pympler's _Typedef.flat(obj, mask): getsizeof, or base + leng*item when
  * __sizeof__ fails with TypeError, aligned with mask (align - 1, or 0).
  * -1 with an exception on other errors. */

@@ -9,13 +9,14 @@
  *   - r->edges, when built, is sorted by (dst, src) without duplicates, and
  *     src indexes r->all, whose references the table owns.
  *
- * Scans walk the collector's lists in place (pym_gc_foreach, the order of
- * gc.get_objects() and so of gc.get_referrers()); a visit only reads, pushes
+ * Scans are the engine's walk (walk.h): the collector's lists in place
+ * (pym_gc_foreach, the order of gc.get_objects() and so of
+ * gc.get_referrers()), each object's gc referents; a visit only reads, pushes
  * to C arrays and increfs, so nothing is freed or untracked under the walk.
  */
 #include "referrers.h"
 #include "ptrindex.h"
-#include "pyrt.h"
+#include "walk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -159,11 +160,8 @@ static int visit_level(PyObject *p, void *arg)
 static int scan_one(PyObject *op, void *arg)
 {
     scan_ctx *c = arg;
-    traverseproc trav = Py_TYPE(op)->tp_traverse;
-    if (trav) {
-        c->cur = op;
-        trav(op, visit_level, c);
-    }
+    c->cur = op;
+    pym_walk_gc_referents(op, visit_level, c);
     return c->oom;
 }
 
@@ -227,9 +225,8 @@ static int index_one(PyObject *op, void *arg)
 {
     scan_ctx *c = arg;
     pym_referrers *r = c->r;
-    traverseproc trav = Py_TYPE(op)->tp_traverse;
-    if (!trav)
-        return 0;
+    if (!Py_TYPE(op)->tp_traverse)
+        return 0; /* no referents: no edge names it */
     if (r->nall == r->allcap) {
         size_t cap = r->allcap ? 2 * r->allcap : 1 << 12;
         PyObject **all = realloc(r->all, cap * sizeof(*all));
@@ -242,7 +239,7 @@ static int index_one(PyObject *op, void *arg)
     }
     r->all[r->nall] = Py_NewRef(op);
     c->cur_index = r->nall++;
-    trav(op, visit_index, c);
+    pym_walk_gc_referents(op, visit_index, c);
     return c->oom;
 }
 

@@ -5,6 +5,7 @@
 #include "ptrindex.h"
 #include "refs.h"
 #include "typedef.h"
+#include "walk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,8 +228,7 @@ int pym_refedges_build(PyObject *const *objs, Py_ssize_t n, pym_refedges *out)
             continue; /* a duplicate: the first occurrence is the node */
         st.n = 0;
         pym_ptrindex_free(&st.seen);
-        traverseproc tr = Py_TYPE(s)->tp_traverse;
-        if (PyObject_IS_GC(s) && tr && tr(s, visit_referent, &st) < 0) {
+        if (pym_walk_gc_referents(s, visit_referent, &st) < 0) {
             if (!PyErr_Occurred())
                 PyErr_NoMemory();
             goto error;

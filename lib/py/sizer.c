@@ -1,11 +1,13 @@
-/* sizer.c: Pympler's Asizer._sizer as an explicit-stack loop.
+/* sizer.c: Pympler's Asizer._sizer as the engine's graph walk (walk.h).
  *
  * Pympler's recursive _sizer(obj, pid, deep, sized) becomes:
  *   enter()   - the part before the referents loop: seen-table bookkeeping,
- *               typedef, flat size; pushes a frame when referents follow;
- *   the loop  - pulls the next referent of the top frame and enters it;
+ *               typedef, flat size; asks the walk to descend when referents
+ *               follow (the walk stops at the `limit`);
+ *   the walk  - pulls the next referent of the top frame (refs.c, the
+ *               policy) and enters it;
  *   finish()  - the part after the loop: rank, total, Asized; the result is
- *               added to the parent frame.
+ *               added to the parent node.
  * RuntimeError raised while sizing one object (Pympler's "missed") ends just
  * that object, with what was summed so far; any other exception ends the
  * whole run, as in Pympler.
@@ -14,6 +16,7 @@
 
 #include "flatsize.h"
 #include "refs.h"
+#include "walk_loop.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -30,17 +33,19 @@ typedef struct {
     uint8_t virt, sized, named;
 } node;
 
-/* An object whose referents are being walked. */
-typedef struct pym_frame {
-    node n;
-    pym_refcursor cur;
-} pym_frame;
-
 /* A finished node's result on its way to the parent. */
 typedef struct {
     pym_wsize s;
     PyObject *asized; /* owned or NULL */
 } node_result;
+
+/* One pym_sizer_size() call: the walk's context. */
+typedef struct {
+    pym_sizer *z;
+    int fast;        /* no statistics, profiles or exclusions */
+    int sized;       /* an Asized tree is wanted */
+    node_result top; /* the root's result */
+} sizing;
 
 /* ---- state ------------------------------------------------------------ */
 
@@ -100,9 +105,7 @@ void pym_sizer_fini(pym_sizer *z)
     pym_tdtab_free(&z->dynamic);
     Py_CLEAR(z->keepalive);
     Py_CLEAR(z->excl_keys);
-    free(z->stack);
-    z->stack = NULL;
-    z->cap_stack = 0;
+    pym_walk_fini(&z->walk);
 }
 
 int pym_sizer_clear(pym_sizer *z)
@@ -312,27 +315,6 @@ static void node_release(node *n)
     Py_CLEAR(n->rs);
 }
 
-static void frame_release(pym_frame *f)
-{
-    pym_refs_close(&f->cur);
-    node_release(&f->n);
-}
-
-static pym_frame *push_frame(pym_sizer *z, size_t *sp)
-{
-    if (*sp == z->cap_stack) {
-        size_t cap = z->cap_stack ? z->cap_stack * 2 : 64;
-        pym_frame *nf = realloc(z->stack, cap * sizeof *nf);
-        if (!nf) {
-            PyErr_NoMemory();
-            return NULL;
-        }
-        z->stack = nf;
-        z->cap_stack = cap;
-    }
-    return &z->stack[(*sp)++];
-}
-
 /* After the referents: rank, total, Asized.  Consumes n's references. */
 static int finish(pym_sizer *z, node *n, int rank_ok, node_result *out)
 {
@@ -358,14 +340,13 @@ static int finish(pym_sizer *z, node *n, int rank_ok, node_result *out)
     return rc;
 }
 
-/* Hand a finished node's result to the frame below, or to the caller. */
-static int deliver(pym_sizer *z, size_t sp, node_result *r, node_result *top)
+/* Hand a finished node's result to its parent, or (p NULL) to the caller. */
+static int deliver(node *p, node_result *r, node_result *top)
 {
-    if (sp == 0) {
+    if (!p) {
         *top = *r;
         return 0;
     }
-    node *p = &z->stack[sp - 1].n;
     p->s += r->s;
     if (r->asized) {
         int rc = p->rs ? PyList_Append(p->rs, r->asized) : 0;
@@ -405,11 +386,13 @@ static pym_typedef *typedef_of(pym_sizer *z, PyObject *obj, uintptr_t key)
     return td;
 }
 
-/* Enter one object (Pympler's _sizer up to its referents loop).  Steals obj
- * and name.  Returns 1 when a frame was pushed, 0 when the node finished (its
- * result delivered), -1 on a propagating error. */
-static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssize_t deep, int sized,
-                 PyObject *name, int virt, node_result *top)
+/* Enter one object (Pympler's _sizer up to its referents loop) met from
+ * parent (NULL: the root).  Steals obj and name.  Returns PYM_WALK_DESCEND
+ * with the node in *out when its referents follow (the walk stops at the
+ * limit), PYM_WALK_SKIP when the node finished (its result delivered), -1 on
+ * a propagating error. */
+static int enter(pym_sizer *z, node *parent, PyObject *obj, uintptr_t pid, Py_ssize_t deep,
+                 int sized, PyObject *name, int virt, node_result *top, node *out)
 {
     node n;
     n.obj = obj;
@@ -438,7 +421,7 @@ static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssiz
                 goto fail;
             if (finish(z, &n, 0, &res) < 0)
                 return -1;
-            return deliver(z, *sp, &res, top);
+            return deliver(parent, &res, top);
         }
         if (seen_again(z, n.id) < 0)
             goto fail;
@@ -472,47 +455,25 @@ static int enter(pym_sizer *z, size_t *sp, PyObject *obj, uintptr_t pid, Py_ssiz
     n.s = n.f = flat;
     if (z->profile && prof_update(z, n.key, obj, virt, n.s) < 0)
         goto error;
-    if (n.td->refs && deep < z->limit && !(deep && PyModule_Check(obj))) {
-        n.named = (uint8_t)(sized && deep < z->detail);
-        if (n.named && !(n.rs = PyList_New(0)))
-            goto fail;
-        pym_frame *f = push_frame(z, sp);
-        if (!f)
-            goto fail;
-        if (pym_refs_open(&f->cur, obj, n.td, n.named, virt) < 0) {
-            (*sp)--;
-            goto error;
-        }
-        f->n = n;
-        return 1;
+    if (n.td->refs && !(deep && PyModule_Check(obj))) {
+        /* the walk opens the referents (refs_open), below the limit */
+        n.named = (uint8_t)(sized && deep < z->detail && deep < z->limit);
+        *out = n;
+        return PYM_WALK_DESCEND;
     }
 done:
     if (finish(z, &n, 1, &res) < 0)
         return -1;
-    return deliver(z, *sp, &res, top);
+    return deliver(parent, &res, top);
 error:
     if (missed(z) == 0) {
         if (finish(z, &n, 0, &res) < 0)
             return -1;
-        return deliver(z, *sp, &res, top);
+        return deliver(parent, &res, top);
     }
 fail:
     node_release(&n);
     return -1;
-}
-
-/* Finish the top frame and deliver its result downwards. */
-static int pop(pym_sizer *z, size_t *sp, int completed, node_result *top)
-{
-    pym_frame *f = &z->stack[--(*sp)];
-    pym_refs_close(&f->cur);
-    node n = f->n;
-    if (completed && z->depth < n.deep + 1)
-        z->depth = n.deep + 1;
-    node_result res;
-    if (finish(z, &n, completed, &res) < 0)
-        return -1;
-    return deliver(z, *sp, &res, top);
 }
 
 /* Temporaries (objects only we hold, or made by attribute lookups) stay
@@ -557,6 +518,144 @@ static int leaf(pym_sizer *z, node *parent, PyObject *child)
     return 1;
 }
 
+/* ---- the walk: Pympler's referents (refs.c) as the walk's policy -------- */
+
+#define REF_MAY_CREATE 0x100 /* in pym_walk_ref.kind: from a lookup */
+
+static int refs_open(pym_walk *w, void *cursor, PyObject *obj, Py_ssize_t depth, void *data)
+{
+    node *n = data;
+    (void)w;
+    (void)depth;
+    if (n->named && !n->rs && !(n->rs = PyList_New(0)))
+        return -1;
+    return pym_refs_open(cursor, obj, n->td, n->named, n->virt);
+}
+
+static inline __attribute__((always_inline)) int refs_next(pym_walk *w, void *cursor, pym_walk_ref *ref)
+{
+    pym_refcursor *c = cursor;
+    PyObject *child, *name; /* locals: ref stays in registers */
+    (void)w;
+    int r = pym_refs_next(c, &child, &name);
+    if (r <= 0)
+        return r;
+    ref->obj = child;
+    ref->name = name;
+    ref->kind = r;
+    if (r == PYM_REF_VIRTUAL_DICT) {
+        ref->obj = c->obj; /* the instance stands for its would-be __dict__ */
+        ref->owned = 0;
+    }
+    else {
+        ref->owned = !c->borrowed;
+        if (ref->owned && pym_refs_may_create(c))
+            ref->kind |= REF_MAY_CREATE;
+    }
+    return 1;
+}
+
+static void refs_close(pym_walk *w, void *cursor)
+{
+    (void)w;
+    pym_refs_close(cursor);
+}
+
+static const pym_walk_policy refs_policy = {sizeof(pym_refcursor), refs_open, refs_next, refs_close};
+
+static int sizer_enter_node(pym_walk *w, node *fn, PyObject *child, PyObject *cname,
+                            Py_ssize_t depth, int virt, void *data);
+
+/* The visitor: a met referent becomes a node (enter), a node's result goes
+ * to its parent when it is left.  The leaves first, inline: most referents
+ * are ints and strings. */
+static inline __attribute__((always_inline)) int sizer_enter(pym_walk *w, void *parent,
+                                                             pym_walk_ref *ref, Py_ssize_t depth,
+                                                             void *data)
+{
+    sizing *run = w->ctx;
+    pym_sizer *z = run->z;
+    node *fn = parent;
+    if (!fn)
+        return enter(z, NULL, Py_NewRef(ref->obj), 0, 0, run->sized, NULL, 0, &run->top, data);
+    int virt = (ref->kind & 0xff) == PYM_REF_VIRTUAL_DICT;
+    PyObject *child = ref->obj, *cname = ref->name;
+    if (!ref->owned) {
+        Py_INCREF(child);
+    }
+    else if (keep_if_temporary(z, child, (ref->kind & REF_MAY_CREATE) != 0) < 0) {
+        Py_DECREF(child);
+        Py_XDECREF(cname);
+        return -1;
+    }
+    if (!virt && run->fast && !fn->named) {
+        int l = leaf(z, fn, child);
+        if (l != 0) {
+            Py_DECREF(child);
+            Py_XDECREF(cname);
+            return l < 0 ? -1 : PYM_WALK_SKIP;
+        }
+    }
+    return sizer_enter_node(w, fn, child, cname, depth, virt, data);
+}
+
+/* sizer_enter past the leaves: name the child, enter it. */
+static int sizer_enter_node(pym_walk *w, node *fn, PyObject *child, PyObject *cname,
+                            Py_ssize_t depth, int virt, void *data)
+{
+    sizing *run = w->ctx;
+    pym_sizer *z = run->z;
+    PyObject *name = NULL;
+    if (fn->named) {
+        name = cname ? cname : pym_name_or_repr(child, z->clip);
+        if (!name) {
+            Py_DECREF(child);
+            return -1;
+        }
+    }
+    else {
+        Py_XDECREF(cname);
+    }
+    return enter(z, fn, child, fn->id, depth, fn->named, name, virt, &run->top, data);
+}
+
+/* Left: after its referents (DONE), when they failed with a RuntimeError
+ * (FAILED: Pympler's missed), or at the limit (CUT). */
+static int sizer_leave(pym_walk *w, void *data, void *parent, int how)
+{
+    sizing *run = w->ctx;
+    node n = *(node *)data;
+    if (how == PYM_WALK_DONE && run->z->depth < n.deep + 1)
+        run->z->depth = n.deep + 1;
+    node_result res;
+    if (finish(run->z, &n, how != PYM_WALK_FAILED, &res) < 0)
+        return -1;
+    return deliver(parent, &res, &run->top);
+}
+
+static int sizer_error(pym_walk *w, void *data)
+{
+    (void)data;
+    return missed(((sizing *)w->ctx)->z);
+}
+
+static void sizer_discard(pym_walk *w, void *data)
+{
+    (void)w;
+    node_release(data);
+}
+
+_Static_assert(sizeof(node) <= PYM_WALK_MAX_DATA, "a sizer node fits in a walk frame");
+
+static const pym_walk_visitor sizer_visitor = {
+    .data_size = sizeof(node),
+    .own_seen = 1,
+    .enter = sizer_enter,
+    .leave = sizer_leave,
+    .error = sizer_error,
+    .discard = sizer_discard,
+};
+
 pym_wsize pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
 {
     /* the stack and state belong to z: a nested run must use another sizer */
@@ -565,71 +664,22 @@ pym_wsize pym_sizer_size(pym_sizer *z, PyObject *obj, PyObject **asized)
         return -1;
     }
     z->busy = 1;
-    int fast = !z->stats && !z->profile && !pym_ptrmap_size(z->excl);
-    size_t sp = 0;
-    node_result top = {0, NULL};
-    int rc = enter(z, &sp, Py_NewRef(obj), 0, 0, asized != NULL, NULL, 0, &top);
-    while (rc >= 0 && sp > 0) {
-        pym_frame *f = &z->stack[sp - 1];
-        node *fn = &f->n;
-        PyObject *child, *cname;
-        int r = pym_refs_next(&f->cur, &child, &cname);
-        if (r < 0) {
-            rc = missed(z) == 0 ? pop(z, &sp, 0, &top) : -1;
-            continue;
-        }
-        if (r == PYM_REF_END) {
-            rc = pop(z, &sp, 1, &top);
-            continue;
-        }
-        int virt = r == PYM_REF_VIRTUAL_DICT;
-        if (virt) {
-            child = Py_NewRef(fn->obj);
-        }
-        else {
-            if (f->cur.borrowed)
-                Py_INCREF(child);
-            else if (keep_if_temporary(z, child, pym_refs_may_create(&f->cur)) < 0) {
-                Py_DECREF(child);
-                Py_XDECREF(cname);
-                rc = -1;
-                break;
-            }
-            if (fast && !fn->named) {
-                int l = leaf(z, fn, child);
-                if (l != 0) {
-                    Py_DECREF(child);
-                    Py_XDECREF(cname);
-                    rc = l;
-                    continue;
-                }
-            }
-        }
-        PyObject *name = NULL;
-        if (fn->named) {
-            name = cname ? cname : pym_name_or_repr(child, z->clip);
-            if (!name) {
-                Py_DECREF(child);
-                rc = -1;
-                break;
-            }
-        }
-        else {
-            Py_XDECREF(cname);
-        }
-        rc = enter(z, &sp, child, fn->id, fn->deep + 1, fn->named, name, virt, &top);
-    }
-    if (rc < 0) {
-        while (sp > 0)
-            frame_release(&z->stack[--sp]);
-        Py_CLEAR(top.asized);
-    }
+    sizing run = {z, !z->stats && !z->profile && !pym_ptrmap_size(z->excl), asized != NULL, {0, NULL}};
+    if (!z->walk.policy)
+        pym_walk_init(&z->walk, &refs_policy, &sizer_visitor, NULL);
+    z->walk.ctx = &run;
+    z->walk.limit = z->limit;
+    /* the loop with this file's policy and visitor: direct calls */
+    int rc = pym_walk_run_with(&z->walk, &refs_policy, &sizer_visitor, obj);
+    z->walk.ctx = NULL;
+    if (rc < 0)
+        Py_CLEAR(run.top.asized);
     z->busy = 0;
     if (rc < 0)
         return -1;
     if (asized)
-        *asized = top.asized;
+        *asized = run.top.asized;
     else
-        Py_XDECREF(top.asized);
-    return top.s;
+        Py_XDECREF(run.top.asized);
+    return run.top.s;
 }

@@ -16,6 +16,7 @@
 #include "ptrmap.h"
 #include "seenmap.h"
 #include "typedef.h"
+#include "walk.h"
 
 /* Builds an Asized(size, flat, refs, name); refs is a list (may be NULL).
  * Returns a new reference or NULL with an exception. */
@@ -63,9 +64,8 @@ typedef struct pym_sizer {
         uintptr_t key;
         pym_typedef *td;
     } tcache[256];
-    /* the explicit stack, reused between calls */
-    struct pym_frame *stack;
-    size_t cap_stack;
+    /* the walk (walk.h) and its stack, reused between calls */
+    pym_walk walk;
 } pym_sizer;
 
 /* Initialise/destroy.  init returns 0 or -1 with MemoryError. */

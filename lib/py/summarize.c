@@ -420,6 +420,8 @@ typedef struct {
     PyObject *fn;     /* owned; row < 0: names each object */
     PyObject *sizeof_; /* owned: the type's __sizeof__ (NULL: none) */
     int pure;          /* row >= 0 and a C __sizeof__: no Python code runs */
+    int szkind;        /* pym_sizeof_kind(sizeof_) */
+    Py_ssize_t pre;    /* the pre-header sys.getsizeof adds */
 } tslot;
 
 typedef struct {
@@ -542,12 +544,16 @@ static tslot *slot_of(summ *s, PyTypeObject *tp)
     s->slots[i].fn = f;
     s->slots[i].sizeof_ = Py_XNewRef(d);
     s->slots[i].pure = row >= 0 && pym_getsizeof_is_c(d);
+    s->slots[i].szkind = pym_sizeof_kind(d);
+    s->slots[i].pre = pym_preheader_size(tp);
     s->used++;
     return &s->slots[i];
 }
 
+static int add_object_slow(summ *s, PyObject *obj, tslot *slot);
+
 /* Count obj (borrowed) in its row. */
-static int add_object(summ *s, PyObject *obj)
+static inline int add_object(summ *s, PyObject *obj)
 {
     PyTypeObject *tp = Py_TYPE(obj);
     tslot *slot = s->last;
@@ -560,13 +566,22 @@ static int add_object(summ *s, PyObject *obj)
     if (slot && slot->pure) {
         /* The common case: nothing here can run Python code. */
         s->last = slot;
-        pym_wsize size = pym_getsizeof_via(slot->sizeof_, obj);
-        if (size < 0)
+        pym_wsize size = pym_sizeof_inline(slot->szkind, obj);
+        if (size >= 0)
+            size += slot->pre;
+        else if ((size = pym_getsizeof_via(slot->sizeof_, obj)) < 0)
             return -1;
         s->counts[slot->row]++;
         s->sizes[slot->row] += size;
         return 0;
     }
+    return add_object_slow(s, obj, slot);
+}
+
+/* add_object when Python code may run. */
+static int add_object_slow(summ *s, PyObject *obj, tslot *slot)
+{
+    PyTypeObject *tp = Py_TYPE(obj);
     /* Python code may run below (a representation, a __sizeof__, a
      * metaclass's __repr__): hold obj, and do not keep slot pointers across
      * calls that may add slots. */

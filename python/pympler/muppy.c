@@ -9,6 +9,7 @@
 #include "ptrmap.h"
 #include "pyrt.h"
 #include "summarize.h"
+#include "walk.h"
 
 #include <stdlib.h>
 
@@ -204,33 +205,18 @@ fail:
 
 /* ---- referents ------------------------------------------------------------ */
 
-typedef struct {
-    pym_ptrmap *seen;
-    PyObject *out;
-    int failed;
-} refctx;
-
-static int visit_ref(PyObject *ref, void *arg)
+/* get_referents' visitor: every referent met (each once: the walk's seen
+ * set) goes to the output list, which keeps it alive to be looked into. */
+static int referent_met(pym_walk *w, void *parent, pym_walk_ref *ref, Py_ssize_t depth, void *data)
 {
-    refctx *c = arg;
-    int r = pym_ptrmap_setdefault(c->seen, (uintptr_t)ref, 1);
-    if (r == 0)
-        return 0;
-    if (r < 0 || PyList_Append(c->out, ref) < 0) {
-        if (r < 0)
-            PyErr_NoMemory();
-        c->failed = 1;
+    (void)parent;
+    (void)data;
+    if (depth > 0 && PyList_Append((PyObject *)w->ctx, ref->obj) < 0)
         return -1;
-    }
-    return 0;
+    return PYM_WALK_DESCEND;
 }
 
-/* Add o's referents not met yet to c->out.  0, or -1 on failure. */
-static int referents_into(refctx *c, PyObject *o)
-{
-    traverseproc trav = Py_TYPE(o)->tp_traverse;
-    return PyObject_IS_GC(o) && trav && trav(o, visit_ref, c) && c->failed ? -1 : 0;
-}
+static const pym_walk_visitor referents_visitor = {.enter = referent_met};
 
 static PyObject *get_referents(PyObject *m, PyObject *args, PyObject *kw)
 {
@@ -246,30 +232,26 @@ static PyObject *get_referents(PyObject *m, PyObject *args, PyObject *kw)
         PyErr_Format(PyExc_ValueError, "level must be >= 0, not %zd", level);
         return NULL;
     }
-    refctx c = {.seen = pym_ptrmap_new(), .out = PyList_New(0)};
-    if (!c.seen || !c.out)
-        goto fail;
     /* Breadth first, one level of referents per round (level 0 is level 1,
      * as in Pympler); each object once, in the order first met. */
-    if (referents_into(&c, obj) < 0)
-        goto fail;
-    for (Py_ssize_t round = 1, start = 0; round < level; round++) {
-        Py_ssize_t end = PyList_GET_SIZE(c.out);
-        if (start == end)
-            break;
-        for (Py_ssize_t i = start; i < end; i++)
-            if (referents_into(&c, PyList_GET_ITEM(c.out, i)) < 0)
-                goto fail;
-        start = end;
+    PyObject *out = PyList_New(0);
+    pym_walk w;
+    if (!out || pym_walk_init(&w, &pym_walk_gc, &referents_visitor, out) < 0) {
+        Py_XDECREF(out);
+        return NULL;
     }
-    pym_ptrmap_free(&c.seen);
-    return c.out;
-fail:
-    if (!PyErr_Occurred())
+    w.order = PYM_WALK_BFS;
+    w.limit = level > 1 ? level : 1;
+    if (!(w.seen = pym_seenmap_new())) {
         PyErr_NoMemory();
-    pym_ptrmap_free(&c.seen);
-    Py_XDECREF(c.out);
-    return NULL;
+        Py_CLEAR(out);
+    }
+    else if (pym_walk_run(&w, obj) < 0) {
+        Py_CLEAR(out);
+    }
+    pym_seenmap_free(&w.seen);
+    pym_walk_fini(&w);
+    return out;
 }
 
 /* ---- the rest ------------------------------------------------------------- */

@@ -105,6 +105,36 @@ def test_untracked_option_reaches_nested_untracked_objects():
     assert len(deep) == len(deep_ids)
 
 
+def test_untracked_descent_follows_nested_untracked_tuples():
+    # tuples of tuples of a float, untracked by the collector three levels
+    # deep, held by tracked lists: the descent (the engine's graph walk)
+    # lists every level, each object once; without remove_dups, once per
+    # tracked referrer (Pympler's per-referrer lists)
+    leaves = [(((float(i) + 0.5,),),) for i in range(1000)]
+    shared = (((str(12345),),),)   # built at run time: no code constant holds it
+    holders = []
+    for t in leaves[:3]:      # no comprehension: a closure cell would refer to `shared`
+        holders.append([t, shared])
+    for _ in range(4):   # a collection untracks a tuple once its items are
+        gc.collect()
+    assert not any(gc.is_tracked(t) for t in leaves)
+    deep = muppy.get_objects(untracked=True)
+    ids = _ids(deep)
+    for t in leaves:
+        assert id(t) in ids and id(t[0]) in ids and id(t[0][0]) in ids
+        assert id(t[0][0][0]) in ids       # the float, three levels down
+    assert len(deep) == len(ids)
+    del deep, ids
+    # the three holders are the only tracked referrers of `shared` but the
+    # frame (no nested scope of this function names it)
+    per = muppy.get_objects(remove_dups=False, untracked=True)
+    count = 0
+    for o in per:
+        count += o is shared[0][0]
+    assert count == 3
+    del per, holders
+
+
 def test_remove_dups_false_keeps_pymplers_per_referrer_lists():
     shared = 'shared-%d' % 12345
     holders = [[shared] for _ in range(5)]
