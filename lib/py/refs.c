@@ -9,6 +9,7 @@
 #include "refs.h"
 
 #include "pyrt.h"
+#include "walk.h"
 
 #include <string.h>
 
@@ -149,8 +150,7 @@ static PyObject *referents(PyObject *obj)
     PyObject *list = PyList_New(0);
     if (!list)
         return NULL;
-    traverseproc tr = Py_TYPE(obj)->tp_traverse;
-    if (PyObject_IS_GC(obj) && tr && tr(obj, collect_visit, list) < 0) {
+    if (pym_walk_gc_referents(obj, collect_visit, list) < 0) {
         Py_DECREF(list);
         return NULL;
     }
