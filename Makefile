@@ -4,6 +4,8 @@
 #   make test            C tests (CUnit) then Python tests (pytest)
 #   make test-sanitize   the same, built with ASan+UBSan into build-asan/
 #   make test-py313      the same on CPython 3.13 (scripts/python313.sh), in build-py313/
+#   make test-install    pip install . into fresh venvs of $(PYTHON) and of CPython 3.13;
+#                        every module imports, the installed command runs
 #   make test-refcount   every public API in a loop on python3.11-dbg (build-dbg/):
 #                        fails when sys.gettotalrefcount() grows
 #   make example         run pympler garbage on examples/cycles.py: report + build/cycles.svg
@@ -180,7 +182,7 @@ QUIET_CP = @printf '    %-5s %s\n' CP $@ 1>&2;
 endif
 
 # ---------------------------------------------------------------- targets
-.PHONY: all test test-sanitize test-py313 test-refcount test-valgrind bench example deps clean distclean FORCE
+.PHONY: all test test-sanitize test-py313 test-install test-refcount test-valgrind bench example deps clean distclean FORCE
 
 all: $(CORE_LIB) $(PY_LIB) $(RENDER_LIB) $(CLI_LIB) $(MODULES) $(PKG_FILES) $(BIN)
 
@@ -285,6 +287,11 @@ test-sanitize:
 # The whole suite on CPython 3.13 (found or installed by scripts/python313.sh).
 test-py313:
 	py=$$(sh scripts/python313.sh) && $(MAKE) BUILD=build-py313 PYTHON="$$py" WERROR=$(WERROR) test
+
+# What a user's `pip install .` gives, on both interpreters.
+test-install: $(DEPS_STAMP)
+	PYTHON=$(PYTHON) sh scripts/check-install.sh
+	py=$$(sh scripts/python313.sh) && PYTHON="$$py" sh scripts/check-install.sh
 
 # Debian's debug interpreter counts references (REFCOUNT=1: install-deps.sh
 # installs it, and skips pip); tests/refcount/loop_apis.py prints the growth

@@ -1,0 +1,33 @@
+#!/bin/sh
+# `pip install .` as a user would: into a fresh venv of $PYTHON, then every
+# module of the package imports from the install (not from the checkout) and
+# the installed `pympler` command does its main job.
+#
+#   PYTHON=python3 sh scripts/check-install.sh
+set -eu
+
+PYTHON=${PYTHON:-python3}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=$(mktemp -d)
+trap 'rm -rf "$VENV"' EXIT
+
+"$PYTHON" -m venv "$VENV"
+PIP_ROOT_USER_ACTION=ignore "$VENV/bin/pip" install -q --disable-pip-version-check --no-input "$ROOT" </dev/null
+cd "$VENV"
+"$VENV/bin/python" -P - <<'PY'
+import importlib, os, sys
+names = ['asizeof', 'muppy', 'summary', 'tracker', 'refbrowser', 'refgraph', 'garbagegraph', 'process',
+         'util.stringutils', 'util.compat', '_cli', '_engine']
+for n in names:
+    m = importlib.import_module('pympler.' + n)
+    assert m.__file__.startswith(sys.prefix), (n, m.__file__)
+from pympler import _engine, asizeof
+assert _engine.python_version == '%d.%d' % sys.version_info[:2]
+assert asizeof.asizeof([1, 2, 3]) > 0
+print('check-install: %d modules import on Python %s from %s' % (len(names), _engine.python_version, sys.prefix))
+PY
+out=$("$VENV/bin/pympler" garbage "$ROOT/examples/cycles.py")
+case "$out" in
+*"Garbage: 24 objects"*) echo "check-install: the installed pympler command reports the example's garbage" ;;
+*) echo "check-install: unexpected report from the installed command:"; echo "$out"; exit 1 ;;
+esac
