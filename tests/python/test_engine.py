@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import pympler
 
 from reference_paths import our_path, run_python
@@ -128,3 +130,27 @@ def test_subinterpreter_import_raises_import_error():
             print(exc.type.__name__, exc.msg)
         ''', our_path())
         assert out.startswith('ImportError ') and 'pympler.asizeof' in out
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+UNSUPPORTED = 'pympler supports CPython 3.11 and 3.13'
+
+
+@pytest.mark.parametrize('version', [(3, 10, 14), (3, 12, 4), (3, 14, 0)])
+def test_setup_refuses_other_versions(version):
+    code = (f'import sys; sys.version_info = {version!r}; sys.argv = ["setup.py", "--version"]; '
+            'exec(compile(open("setup.py").read(), "setup.py", "exec"))')
+    p = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stdout, p.stderr.strip()) == (1, '', UNSUPPORTED)
+
+
+@pytest.mark.parametrize('hexversion', ['0x030A0EF0', '0x030C04F0', '0x030E00F0'])
+def test_the_version_layer_refuses_to_compile_for_other_versions(tmp_path, hexversion):
+    # a stand-in Python.h that says another version: the layer must stop
+    # before it reads any layout
+    (tmp_path / 'Python.h').write_text(f'#define PY_VERSION_HEX {hexversion}\n')
+    p = subprocess.run(['cc', '-fsyntax-only', '-I', str(tmp_path), '-x', 'c',
+                        os.path.join(REPO, 'lib', 'py', 'pyver.h')], capture_output=True, text=True, timeout=60)
+    assert p.returncode != 0
+    errors = [line for line in p.stderr.splitlines() if 'error' in line]
+    assert errors and '#error "%s"' % UNSUPPORTED in errors[0], p.stderr
