@@ -7,9 +7,11 @@
  *
  *     lib/py/pyver_311.c   CPython 3.11
  *     lib/py/pyver_313.c   CPython 3.13
+ *     lib/py/pyver_gc3.c   the collector of both (three generations of
+ *                          PyGC_Head lists) and the start-up check
  *
- * Each of those files compiles to nothing for any other version, and is the
- * only place that may include CPython's internal headers.  Supporting another
+ * Each of those files compiles to nothing for any other version, and they are
+ * the only places that may include CPython's internal headers.  Supporting another
  * version is one more case below, one more pyver_3XX.c, and the version lists
  * in setup.py and the message PYM_SUPPORTED_VERSIONS.
  */
@@ -41,6 +43,11 @@
  * with an exception. */
 int pym_ver_init(void);
 
+/* ImportError unless pym_is_tracked() reads the collector's head word as
+ * CPython's own PyObject_GC_IsTracked() does, tracked and untracked.  0, or
+ * -1 with an exception. */
+int pym_gc_check_layout(void);
+
 /* ---- the collector ---------------------------------------------------- */
 
 /* gc.is_tracked(op) without a call.  3.11 and 3.13 (internal/pycore_gc.h,
@@ -50,6 +57,7 @@ int pym_ver_init(void);
  * PyObject_GC_IsTracked(). */
 #if PYM_PY_MINOR == 11 || PYM_PY_MINOR == 13
 #define PYM_GC_HEAD_WORDS 2
+#define PYM_GC_GENERATIONS3 1 /* the collector of pyver_gc3.c */
 #endif
 
 static inline int pym_is_tracked(PyObject *op)
