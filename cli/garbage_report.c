@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "graph.h"
 #include "ptrindex.h"
+#include "wsize.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -174,7 +175,7 @@ done:
 
 /* Sizes are exact: one object's (asizeof's) may pass sys.maxsize -- a
  * __sizeof__ of sys.maxsize -- and their sums 64 bits; 128 bits hold any. */
-__extension__ typedef __int128 wide;
+typedef pym_wsize wide;
 
 /* With public API only (the command does not see the engine's version
  * layer): the low 64 bits by mask, the high ones after a shift. */
@@ -494,21 +495,7 @@ static const char *get_size_text(PyObject *d, char *buf, size_t len)
     wide w = 0;
     if (!v || wide_of(v, &w) < 0)
         PyErr_Clear();
-    char digits[48];
-    size_t n = 0;
-    int neg = w < 0;
-    __extension__ unsigned __int128 u = neg ? -(unsigned __int128)w : (unsigned __int128)w;
-    do {
-        digits[n++] = (char)('0' + (int)(u % 10));
-        u /= 10;
-    } while (u);
-    if (neg)
-        digits[n++] = '-';
-    size_t k = 0;
-    while (n && k + 1 < len)
-        buf[k++] = digits[--n];
-    buf[k] = '\0';
-    return buf;
+    return pym_wsize_str(buf, len, 0, w);
 }
 
 /* One row: "%8s %10s  TYPE(padded)  [REPR]" with numbers formatted in C. */

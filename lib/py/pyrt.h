@@ -15,19 +15,13 @@
  * such sizes pass 64 bits; Pympler returns them exactly, as Python ints.
  * 128 bits hold any sum of sizes this process can meet (2**64 objects of
  * 2**63 bytes each would still fit). */
-#ifndef __SIZEOF_INT128__
-#error "the engine needs a compiler with __int128 (GCC or Clang, 64-bit target)"
-#endif
-__extension__ typedef __int128 pym_wsize;
+#include "wsize.h" /* pym_wsize, pym_wsize_str */
 
 /* A Python int of v.  New reference, or NULL. */
 PyObject *pym_long_from_i128(pym_wsize v);
 /* An int of up to 128 bits as a pym_wsize: 0, or -1 with TypeError (not an
  * int) or OverflowError. */
 int pym_long_as_wsize(PyObject *v, pym_wsize *out);
-/* Python's '%*d' % (width, v) into buf (len >= 48 always suffices for
- * width <= 8); returns buf. */
-const char *pym_wsize_str(char *buf, size_t len, int width, pym_wsize v);
 
 /* repr(obj) and str(obj), but for a set or frozenset subclass with its own
  * __iter__ and set's repr: CPython would list the set through that __iter__

@@ -19,6 +19,7 @@ extern CU_TestInfo pym_ptrmap_tests[];
 extern CU_TestInfo pym_seenmap_tests[];
 extern CU_TestInfo pym_ptrindex_tests[];
 extern CU_TestInfo pym_strbuf_tests[];
+extern CU_TestInfo pym_wsize_tests[];
 extern CU_TestInfo pym_render_tests[];
 
 static CU_SuiteInfo suites[] = {
@@ -27,6 +28,7 @@ static CU_SuiteInfo suites[] = {
     {.pName = "seenmap", .pTests = pym_seenmap_tests},
     {.pName = "ptrindex", .pTests = pym_ptrindex_tests},
     {.pName = "strbuf", .pTests = pym_strbuf_tests},
+    {.pName = "wsize", .pTests = pym_wsize_tests},
     {.pName = "render", .pTests = pym_render_tests},
     CU_SUITE_INFO_NULL,
 };

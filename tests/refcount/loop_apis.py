@@ -57,17 +57,8 @@ def sample():
     return {'plain': p, 'cycle': cyc, 'ints': list(range(50)), 'text': 'abc' * 20, 'set': {1, 2, 3}}
 
 
-# the hostile corpus (tests/python/test_hostile_corpus.py)
-class Big:
-    def __sizeof__(self):
-        return sys.maxsize
-
-
-class Huge:
-    def __sizeof__(self):
-        return 10 ** 30
-
-
+# the hostile corpus (tests/python/test_hostile_corpus.py): the classes it
+# has as source text (hostile_source.py) come from there, below
 class Neg:
     def __sizeof__(self):
         return -1
@@ -103,30 +94,14 @@ class BadGetattr:
         raise ValueError(name)
 
 
-class EndlessList(list):
-    def __iter__(self):
-        while True:
-            yield 1
+# the corpus's own classes, from its one source text
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'python'))
+from hostile_source import CORPUS  # noqa: E402
 
-
-class EndlessDict(dict):
-    def keys(self):
-        while True:
-            yield 1
-
-    def items(self):
-        while True:
-            yield (1, 2)
-
-    def __iter__(self):
-        while True:
-            yield 1
-
-
-class SelfSet(set):
-    def __iter__(self):
-        while True:
-            yield self
+_corpus = {'__name__': 'hostile_source'}
+exec(compile(CORPUS, 'hostile_source', 'exec'), _corpus)
+Big, Huge = _corpus['Big'], _corpus['H30']
+EndlessList, EndlessDict, SelfSet = _corpus['EndlessList'], _corpus['EndlessDict'], _corpus['SelfSet']
 
 
 def hostile():
