@@ -30,3 +30,32 @@ def run_python(code, path, *args, env=None, timeout=300):
                        capture_output=True, text=True, timeout=timeout)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     return p.stdout
+
+
+# Evaluates expressions after a source text, in the child: each outcome is
+# ['ok', repr] or ['exc', type name, message], addresses normalised.  The
+# source sees `asizeof` already imported.
+_OUTCOMES = r'''
+import json, re, sys
+from pympler import asizeof
+SRC, EXPRS = json.loads(sys.argv[1])
+def norm(s):
+    return re.sub(r'0x[0-9a-fA-F]+', '0x?', s)
+ns = {'__name__': '__main__', 'asizeof': asizeof}
+exec(compile(SRC, '<source>', 'exec'), ns)
+out = []
+for e in EXPRS:
+    try:
+        out.append(['ok', norm(repr(eval(e, ns)))])
+    except BaseException as x:
+        out.append(['exc', type(x).__name__, norm(str(x))])
+print(json.dumps(out))
+'''
+
+
+def outcomes(path, src, exprs, timeout=120):
+    """[outcome of each expression of exprs after src] as tuples, evaluated
+    in a child with PYTHONPATH=path (ours or the reference's)."""
+    import json
+    out = run_python(_OUTCOMES, path, json.dumps([src, exprs]), timeout=timeout)
+    return [tuple(x) for x in json.loads(out.splitlines()[-1])]

@@ -19,10 +19,8 @@ documented value instead.  Known bugs found while writing these tests live in
 ``tests/pending/``.
 """
 
-import json
 import os
 import re
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -30,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from pympler import asizeof
+from reference_paths import outcomes
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,8 +41,6 @@ def _reference_dir():
     return os.environ.get('PYMPLER_REFERENCE') or str(REPO / '.deps' / 'pympler-1.1')
 
 
-HAVE_REF = os.path.isfile(os.path.join(_reference_dir(), 'pympler', 'asizeof.py'))
-needs_ref = pytest.mark.skipif(not HAVE_REF, reason='reference Pympler 1.1 not installed')
 
 
 def _norm(s):
@@ -66,30 +63,8 @@ def _clean_after():
 # --------------------------------------------------------------------------
 # differential helper: the same source and expressions, ours vs reference
 
-_CHILD = r'''
-import json, re, sys
-from pympler import asizeof
-SRC, EXPRS = json.loads(sys.stdin.read())
-def norm(s):
-    return re.sub(r'0x[0-9a-fA-F]+', '0x?', s)
-ns = {'__name__': '__main__', 'asizeof': asizeof}
-exec(compile(SRC, '<hostile>', 'exec'), ns)
-out = []
-for e in EXPRS:
-    try:
-        out.append(['ok', norm(repr(eval(e, ns)))])
-    except BaseException as x:
-        out.append(['exc', type(x).__name__, norm(str(x))])
-print(json.dumps(out))
-'''
-
-
 def run_reference(src, exprs):
-    env = dict(os.environ, PYTHONPATH=_reference_dir(), PYTHONHASHSEED='0')
-    p = subprocess.run([sys.executable, '-P', '-c', _CHILD], input=json.dumps([src, exprs]),
-                       env=env, capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
-    return [tuple(x) for x in json.loads(p.stdout)]
+    return outcomes(_reference_dir(), src, exprs)
 
 
 def run_ours(src, exprs):
@@ -161,7 +136,6 @@ def _sizeof_exprs():
     return ex
 
 
-@needs_ref
 def test_sizeof_hostile_matches_reference():
     exprs = _sizeof_exprs()
     ours, _ = differential(SIZEOF_SRC, exprs)
@@ -329,7 +303,6 @@ def build(c):
 '''
 
 
-@needs_ref
 def test_repr_names_match_reference():
     exprs = []
     for c in ('RR', 'RRT', 'RNS', 'RH', 'RH2', 'R81', 'R80'):
@@ -451,7 +424,6 @@ ATTR_CLASSES = ['LenR', 'LenH', 'LenHuge', 'LenH2', 'LenTE', 'LenRE', 'GA', 'GAB
                 'ClsPropList', 'Sl1', 'Sl2', 'Sl3']
 
 
-@needs_ref
 def test_attribute_hostile_matches_reference():
     exprs = []
     for c in ATTR_CLASSES:
@@ -597,7 +569,6 @@ def set_add(h):
 '''
 
 
-@needs_ref
 def test_mutation_while_sizing_matches_reference():
     exprs = ['run(app)', 'run(clr)', 'run(pop)', 'run(add)', 'run(dele)', 'run(dele_materialised)',
              'asizeof.asizeof(add())', 'asizeof.asized(pop(), detail=2).format()',

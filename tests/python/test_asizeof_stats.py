@@ -36,8 +36,6 @@ def _ours_path():
     return os.pathsep.join(os.path.abspath(p) for p in pp.split(os.pathsep) if p)
 
 
-HAVE_REF = os.path.isfile(os.path.join(_reference_dir(), 'pympler', 'asizeof.py'))
-pytestmark = pytest.mark.skipif(not HAVE_REF, reason='reference Pympler 1.1 not installed')
 
 PRELUDE = textwrap.dedent('''
     import io, sys

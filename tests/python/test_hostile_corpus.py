@@ -28,7 +28,7 @@ import pytest
 
 from pympler import asizeof, muppy, summary
 from hostile_source import CORPUS
-from reference_paths import our_path, reference_dir, run_python
+from reference_paths import our_path, outcomes, reference_dir, run_python
 
 MAXSIZE = sys.maxsize
 OVERFLOW = 'Python int too large to convert to C ssize_t'
@@ -39,32 +39,14 @@ def al(n):
 
 
 
-_CHILD = r'''
-import json, re, sys
-SRC, EXPRS = json.loads(sys.argv[1])
-def norm(s):
-    return re.sub(r'0x[0-9a-fA-F]+', '0x?', s)
-ns = {'__name__': '__main__'}
-exec(compile(SRC, '<corpus>', 'exec'), ns)
-out = []
-for e in EXPRS:
-    try:
-        out.append(['ok', norm(repr(eval(e, ns)))])
-    except BaseException as x:
-        out.append(['exc', type(x).__name__, norm(str(x))])
-print(json.dumps(out))
-'''
-
-
-def outcomes(path, exprs, timeout=120):
-    """[outcome of each expression] in a child with PYTHONPATH=path."""
-    out = run_python(_CHILD, path, json.dumps([CORPUS, exprs]), timeout=timeout)
-    return [tuple(x) for x in json.loads(out.splitlines()[-1])]
+def corpus_outcomes(path, exprs, timeout=120):
+    """[outcome of each expression after the corpus] in a child with PYTHONPATH=path."""
+    return outcomes(path, CORPUS, exprs, timeout=timeout)
 
 
 def differential(exprs):
-    ours = outcomes(our_path(), exprs)
-    ref = outcomes(reference_dir(), exprs)
+    ours = corpus_outcomes(our_path(), exprs)
+    ref = corpus_outcomes(reference_dir(), exprs)
     diffs = ['%s:\n  ours %r\n  ref  %r' % (e, o, r) for e, o, r in zip(exprs, ours, ref) if o != r]
     assert not diffs, '\n'.join(diffs)
     return dict(zip(exprs, ours))
@@ -217,10 +199,10 @@ class Fewer(dict):
         return [('k', 'only this')]
 '''
     exprs = ['asizeof.asizeof(Fewer(a=1, b=2))', 'asizeof.asized(Fewer(a=1, b=2), detail=1).format()']
-    ours = run_python(_CHILD, our_path(), json.dumps([CORPUS + src, exprs]))
-    ref = run_python(_CHILD, reference_dir(), json.dumps([CORPUS + src, exprs]))
+    ours = outcomes(our_path(), CORPUS + src, exprs)
+    ref = outcomes(reference_dir(), CORPUS + src, exprs)
     assert ours == ref
-    assert "[V] k: 'only this'" in ours
+    assert ours[1][0] == 'ok' and "[V] k: 'only this'" in ours[1][1]
 
 
 def test_endless_list_matches_reference_and_finishes_everywhere():
