@@ -29,16 +29,7 @@ fi
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        say "need root to run: $*"
-        exit 1
-    fi
-}
+. "$(dirname "$0")/as-root.sh"
 
 # ---------------------------------------------------------------- Debian
 # The interpreter's headers: a Debian interpreter needs its -dev package

@@ -16,16 +16,7 @@ PREFIX=/opt/pympler-python3.13
 
 say() { printf 'python313: %s\n' "$*" >&2; }
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo -n "$@"
-    else
-        say "need root to run: $*"
-        exit 1
-    fi
-}
+. "$(dirname "$0")/as-root.sh"
 
 # usable PY: it runs, is 3.13, and has its Python.h
 usable() {
