@@ -255,7 +255,7 @@ static int gc_collect(int rounds)
     return 0;
 }
 
-/* The sizes of this engine copy's last census (see pym_census_take). */
+/* The sizes of the process's last census (see pym_census_take). */
 static Py_ssize_t last_untracked, last_tracked;
 
 int pym_census_take(const pym_census_opts *opts, pym_objvec *out)

@@ -10,12 +10,9 @@
 
 #include "pyver.h"
 
-/* Sizes and their sums.  One object's size may exceed PY_SSIZE_T_MAX (a
- * __sizeof__ of sys.maxsize plus the collector's pre-header) and totals of
- * such sizes pass 64 bits; Pympler returns them exactly, as Python ints.
- * 128 bits hold any sum of sizes this process can meet (2**64 objects of
- * 2**63 bytes each would still fit). */
-#include "wsize.h" /* pym_wsize, pym_wsize_str */
+/* Sizes and their sums are exact pym_wsize (128 bits, wsize.h): one object's
+ * may pass PY_SSIZE_T_MAX, and Pympler returns them as Python ints. */
+#include "wsize.h"
 
 /* A Python int of v.  New reference, or NULL. */
 PyObject *pym_long_from_i128(pym_wsize v);
@@ -25,8 +22,8 @@ int pym_long_as_wsize(PyObject *v, pym_wsize *out);
 
 /* repr(obj) and str(obj), but for a set or frozenset subclass with its own
  * __iter__ and set's repr: CPython would list the set through that __iter__
- * (which may never end); the same text is made from the set's real entries.
- * New reference, or NULL with an exception. */
+ * (which may never end); the same text is made from the set's real entries
+ * (repr.c).  New reference, or NULL with an exception. */
 PyObject *pym_repr(PyObject *obj);
 PyObject *pym_str_of(PyObject *obj);
 

@@ -36,9 +36,9 @@ pym_wsize pym_sizeof_or_basic(PyObject *obj);
 /* summary.summarize(objects): objects is any iterable.  New list, or NULL. */
 PyObject *pym_summarize(PyObject *objects, PyObject *representations);
 
-/* pympler.summary.<fn>(a) or (a, b), through the module: each extension
- * module links its own engine copy, and the summary module's copy owns the
- * representations it recognises.  New reference, or NULL. */
+/* pympler.summary.<fn>(a) or (a, b), looked up on the module at each call
+ * as Pympler's muppy and tracker do (so a user's replacement applies), with
+ * the representations the module holds.  New reference, or NULL. */
 PyObject *pym_summary_call(const char *fn, PyObject *a, PyObject *b);
 
 /* Pympler's stringutils.pp(n, base): n divided by float(base) while it is
