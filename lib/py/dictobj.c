@@ -1,8 +1,11 @@
 /* dictobj.c: slots of the C types whose attributes live in a __dict__. */
 #include "dictobj.h"
 
-/* These types are static: a Python subclass's subtype_traverse and
- * subtype_dealloc visit and release the subclass itself. */
+#include <structmember.h>
+
+/* For a static type, a Python subclass's subtype_traverse and
+ * subtype_dealloc visit and release the subclass itself; a heap type's own
+ * slots (the _heap_ ones) do it, and subtype_* then leave it to them. */
 int pym_dictobj_traverse(PyObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(((pym_dictobj *)self)->dict);
@@ -23,6 +26,24 @@ void pym_dictobj_dealloc(PyObject *self)
     pym_dictobj_clear(self);
     Py_TYPE(self)->tp_free(self);
 }
+
+int pym_dictobj_heap_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return pym_dictobj_traverse(self, visit, arg);
+}
+
+void pym_dictobj_heap_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    pym_dictobj_dealloc(self);
+    Py_DECREF(tp);
+}
+
+PyMemberDef pym_dictobj_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(pym_dictobj, dict), READONLY, NULL},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(pym_dictobj, weakrefs), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL}};
 
 int pym_dictobj_ready(PyTypeObject *tp)
 {

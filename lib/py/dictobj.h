@@ -8,6 +8,7 @@
 #include "pyrt.h"
 
 #include <stddef.h>
+#include <structmember.h> /* PyMemberDef on 3.11 */
 
 typedef struct {
     PyObject_HEAD
@@ -28,7 +29,16 @@ int pym_dictobj_ready(PyTypeObject *tp);
 PyObject *pym_dictobj_reduce_ex(PyObject *self, PyObject *protocol);
 #define PYM_DICTOBJ_REDUCE_EX {"__reduce_ex__", pym_dictobj_reduce_ex, METH_O, "Helper for pickle."}
 
-/* The PyTypeObject fields every such type sets alike. */
+/* The same for a heap type (PyType_FromModuleAndSpec): its instances own a
+ * reference to their type, which traverse visits and dealloc drops. */
+int pym_dictobj_heap_traverse(PyObject *self, visitproc visit, void *arg);
+void pym_dictobj_heap_dealloc(PyObject *self);
+extern PyMemberDef pym_dictobj_members[]; /* __dictoffset__, __weaklistoffset__ */
+
+/* The PyType_Slot entries every such heap type sets alike. */
+#define PYM_DICTOBJ_HEAP_SLOTS                                                              {Py_tp_traverse, pym_dictobj_heap_traverse}, {Py_tp_clear, pym_dictobj_clear},              {Py_tp_dealloc, pym_dictobj_heap_dealloc}, {Py_tp_getset, pym_dictobj_getset},         {Py_tp_members, pym_dictobj_members}
+
+/* The PyTypeObject fields every such static type sets alike. */
 #define PYM_DICTOBJ_FIELDS                                                   \
     .tp_basicsize = sizeof(pym_dictobj),                                     \
     .tp_traverse = pym_dictobj_traverse, .tp_clear = pym_dictobj_clear,      \

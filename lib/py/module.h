@@ -8,6 +8,11 @@
  * initialisation (PEP 489); its exec function starts with
  * pym_module_attach(), which refuses a subinterpreter with ImportError
  * instead of handing it objects of another interpreter.
+ *
+ * What a module keeps (its heap types, the objects it made at import) lives
+ * in its module state, so that a second import of the module (after `del
+ * sys.modules[...]`, or importlib.reload) makes a module of its own and never
+ * frees or replaces what the first one still uses.
  */
 #ifndef PYM_MODULE_H
 #define PYM_MODULE_H
@@ -17,6 +22,16 @@
 /* Ready the engine for the module `m` being executed: ImportError in a
  * subinterpreter, else pym_rt_init().  0, or -1 with an exception. */
 int pym_module_attach(PyObject *m);
+
+/* The heap type of `spec` (base: NULL or a base type), created for the
+ * module `m` (PyType_GetModuleByDef finds m again from the type and from its
+ * subclasses) and added to m under the last dotted part of spec->name.  A new
+ * reference, which the module keeps in its state, or NULL. */
+PyTypeObject *pym_module_add_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base);
+
+/* The state of the module of `def` that created `tp` or one of its bases;
+ * NULL with TypeError when there is none (a type not of this module). */
+void *pym_type_state(PyTypeObject *tp, PyModuleDef *def);
 
 /* The slots of a module whose exec function is `exec_fn`: CPython 3.12 and
  * later also learn from Py_mod_multiple_interpreters that the module must

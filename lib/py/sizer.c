@@ -57,10 +57,11 @@ static inline uintptr_t map_key(uintptr_t tdkey)
     return (tdkey & PYM_TD_CLASSKEY) ? (tdkey & ~PYM_TD_CLASSKEY) + sizeof(void *) : tdkey;
 }
 
-int pym_sizer_init(pym_sizer *z, pym_asized_ctor make_asized)
+int pym_sizer_init(pym_sizer *z, pym_asized_ctor make_asized, void *ctx)
 {
     memset(z, 0, sizeof *z);
     z->make_asized = make_asized;
+    z->make_asized_ctx = ctx;
     z->seen = pym_seenmap_new();
     z->excl = pym_ptrmap_new();
     z->prof_index = pym_ptrmap_new();
@@ -330,7 +331,7 @@ static int finish(pym_sizer *z, node *n, int rank_ok, node_result *out)
         if (!name)
             rc = -1;
         else {
-            out->asized = z->make_asized(n->s, n->f, n->rs, name);
+            out->asized = z->make_asized(z->make_asized_ctx, n->s, n->f, n->rs, name);
             Py_DECREF(name);
             if (!out->asized)
                 rc = -1;

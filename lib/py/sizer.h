@@ -18,9 +18,10 @@
 #include "typedef.h"
 #include "walk.h"
 
-/* Builds an Asized(size, flat, refs, name); refs is a list (may be NULL).
+/* Builds an Asized(size, flat, refs, name); refs is a list (may be NULL);
+ * ctx is the one given to pym_sizer_init (the binding's Asized type).
  * Returns a new reference or NULL with an exception. */
-typedef PyObject *(*pym_asized_ctor)(pym_wsize size, pym_wsize flat, PyObject *refs, PyObject *name);
+typedef PyObject *(*pym_asized_ctor)(void *ctx, pym_wsize size, pym_wsize flat, PyObject *refs, PyObject *name);
 
 typedef struct {
     uintptr_t key;    /* typedef key */
@@ -58,6 +59,7 @@ typedef struct pym_sizer {
     pym_rank ranks[PYM_MAX_RANKS];
     size_t nranks;
     pym_asized_ctor make_asized;
+    void *make_asized_ctx; /* borrowed: its owner outlives the sizer */
     int busy; /* a run is in progress */
     /* typedef key -> typedef, direct mapped; valid until the next clear */
     struct {
@@ -69,7 +71,7 @@ typedef struct pym_sizer {
 } pym_sizer;
 
 /* Initialise/destroy.  init returns 0 or -1 with MemoryError. */
-int pym_sizer_init(pym_sizer *z, pym_asized_ctor make_asized);
+int pym_sizer_init(pym_sizer *z, pym_asized_ctor make_asized, void *ctx);
 void pym_sizer_fini(pym_sizer *z);
 /* Pympler's _clear(): forget all state, keep options. 0 or -1. */
 int pym_sizer_clear(pym_sizer *z);

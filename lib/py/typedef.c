@@ -325,7 +325,7 @@ int pym_td_init(PyObject *dict_types)
 {
     if (global_tab)
         return 0;
-    pym_dict_types = dict_types;
+    Py_XSETREF(pym_dict_types, Py_NewRef(dict_types));
     global_tab = pym_tdtab_new();
     if (!global_tab)
         return -1;
@@ -391,6 +391,7 @@ error:
         PyErr_SetString(PyExc_RuntimeError, "pympler: cannot build the static typedefs");
     pym_tdtab_free(&global_tab);
     dict_typedef = NULL;
+    Py_CLEAR(pym_dict_types);
     return -1;
 }
 

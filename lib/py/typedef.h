@@ -153,7 +153,8 @@ const char *pym_leng_name(int leng);
 const char *pym_refs_name(int refs);
 
 /* dict-like class registry (Pympler's _dict_types), a dict module -> tuple
- * of class names; owned by the asizeof module, borrowed here. */
+ * of class names: the one given to the first pym_td_init, owned here for the
+ * process (every import of pympler.asizeof shows this same dict). */
 extern PyObject *pym_dict_types;
 
 /* The numpy.memmap mapped fraction (Pympler's _amapped). */

@@ -18,9 +18,18 @@
 
 PyMODINIT_FUNC PyInit_asizeof(void);
 
-static PyObject *the_module;  /* borrowed: this module */
-static PyObject *shared;      /* the module-level Asizer (Pympler's _asizer) */
-static PyObject *dict_types;  /* Pympler's _dict_types */
+/* What one import of the module keeps (its module state). */
+typedef struct {
+    PyTypeObject *asized_type, *asizer_type, *claskey_type;
+    PyObject *shared; /* the module-level Asizer (Pympler's _asizer) */
+} asizeof_state;
+
+static struct PyModuleDef module_def;
+
+static asizeof_state *state_of(PyObject *m)
+{
+    return (asizeof_state *)PyModule_GetState(m);
+}
 
 /* ======================================================================
  * errors
@@ -132,10 +141,9 @@ typedef struct {
     PyObject *flat, *name, *refs, *size;
 } AsizedObject;
 
-static PyTypeObject Asized_Type;
-
 static int Asized_traverse(AsizedObject *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->flat);
     Py_VISIT(self->name);
     Py_VISIT(self->refs);
@@ -154,11 +162,13 @@ static int Asized_clear(AsizedObject *self)
 
 static void Asized_dealloc(AsizedObject *self)
 {
+    PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     /* the trashcan keeps deallocating a very deep tree off the C stack */
     Py_TRASHCAN_BEGIN(self, Asized_dealloc)
     Asized_clear(self);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp); /* instances of a heap type own a reference to it */
     Py_TRASHCAN_END
 }
 
@@ -178,9 +188,10 @@ static int Asized_init(AsizedObject *self, PyObject *args, PyObject *kwds)
     return 0;
 }
 
-static PyObject *make_asized(pym_wsize size, pym_wsize flat, PyObject *refs, PyObject *name)
+/* The sizer's pym_asized_ctor; ctx is the module's Asized type. */
+static PyObject *make_asized(void *ctx, pym_wsize size, pym_wsize flat, PyObject *refs, PyObject *name)
 {
-    AsizedObject *a = PyObject_GC_New(AsizedObject, &Asized_Type);
+    AsizedObject *a = PyObject_GC_New(AsizedObject, (PyTypeObject *)ctx);
     if (!a)
         return NULL;
     a->size = pym_long_from_i128(size);
@@ -261,6 +272,9 @@ static PyObject *Asized_format(AsizedObject *self, PyObject *args, PyObject *kwd
     PyObject *fmt = NULL, *depth = NULL, *order_by = NULL, *indent = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOO:format", kwlist, &fmt, &depth, &order_by, &indent))
         return NULL;
+    asizeof_state *st = pym_type_state(Py_TYPE(self), &module_def);
+    if (!st)
+        return NULL;
     PyObject *dfmt = NULL, *dord = NULL, *dind = NULL, *ddep = NULL;
     if (!fmt && !(fmt = dfmt = PyUnicode_FromString("%(name)s size=%(size)d flat=%(flat)d")))
         return NULL;
@@ -285,7 +299,7 @@ static PyObject *Asized_format(AsizedObject *self, PyObject *args, PyObject *kwd
             goto done;
         PyObject *node = PyTuple_GET_ITEM(item, 0), *d = PyTuple_GET_ITEM(item, 1),
                  *ind = PyTuple_GET_ITEM(item, 2);
-        PyObject *line = PyObject_TypeCheck(node, &Asized_Type)
+        PyObject *line = PyObject_TypeCheck(node, st->asized_type)
                              ? asized_line((AsizedObject *)node, fmt, ind)
                              : NULL;
         if (!line) {
@@ -390,20 +404,24 @@ static PyMethodDef Asized_methods[] = {
      "get(name, dflt=None)\nReturn the named referent (or dflt if not found)."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject Asized_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.asizeof.Asized",
-    .tp_basicsize = sizeof(AsizedObject),
-    .tp_dealloc = (destructor)Asized_dealloc,
-    .tp_str = (reprfunc)Asized_str,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Asized(size, flat, refs=(), name=None)\n\nThe size, flat size, name and referents "
-              "(a tuple of Asized) of one sized object.",
-    .tp_traverse = (traverseproc)Asized_traverse,
-    .tp_clear = (inquiry)Asized_clear,
-    .tp_methods = Asized_methods,
-    .tp_members = Asized_members,
-    .tp_init = (initproc)Asized_init,
-    .tp_new = PyType_GenericNew,
+static PyType_Slot Asized_slots[] = {
+    {Py_tp_dealloc, Asized_dealloc},
+    {Py_tp_str, Asized_str},
+    {Py_tp_doc, "Asized(size, flat, refs=(), name=None)\n\nThe size, flat size, name and referents "
+                "(a tuple of Asized) of one sized object."},
+    {Py_tp_traverse, Asized_traverse},
+    {Py_tp_clear, Asized_clear},
+    {Py_tp_methods, Asized_methods},
+    {Py_tp_members, Asized_members},
+    {Py_tp_init, Asized_init},
+    {Py_tp_new, PyType_GenericNew},
+    {0, NULL}};
+
+static PyType_Spec Asized_spec = {
+    .name = "pympler.asizeof.Asized",
+    .basicsize = sizeof(AsizedObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Asized_slots,
 };
 
 /* ======================================================================
@@ -415,12 +433,12 @@ typedef struct {
     PyObject *obj;
 } ClaskeyObject;
 
-static PyTypeObject Claskey_Type;
-
 static void Claskey_dealloc(ClaskeyObject *self)
 {
+    PyTypeObject *tp = Py_TYPE(self);
     Py_XDECREF(self->obj);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
 }
 
 static PyObject *Claskey_str(ClaskeyObject *self)
@@ -445,24 +463,28 @@ static PyObject *Claskey_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static PyMemberDef Claskey_members[] = {{"_obj", T_OBJECT, offsetof(ClaskeyObject, obj), READONLY, NULL},
                                         {NULL, 0, 0, 0, NULL}};
 
-static PyTypeObject Claskey_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.asizeof._Claskey",
-    .tp_basicsize = sizeof(ClaskeyObject),
-    .tp_dealloc = (destructor)Claskey_dealloc,
-    .tp_repr = (reprfunc)Claskey_str,
-    .tp_str = (reprfunc)Claskey_str,
-    .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Wrapper for class objects.",
-    .tp_members = Claskey_members,
-    .tp_new = Claskey_new,
+static PyType_Slot Claskey_slots[] = {
+    {Py_tp_dealloc, Claskey_dealloc},
+    {Py_tp_repr, Claskey_str},
+    {Py_tp_str, Claskey_str},
+    {Py_tp_doc, "Wrapper for class objects."},
+    {Py_tp_members, Claskey_members},
+    {Py_tp_new, Claskey_new},
+    {0, NULL}};
+
+static PyType_Spec Claskey_spec = {
+    .name = "pympler.asizeof._Claskey",
+    .basicsize = sizeof(ClaskeyObject),
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = Claskey_slots,
 };
 
-static PyObject *claskey_new(PyObject *cls)
+static PyObject *claskey_new(asizeof_state *st, PyObject *cls)
 {
     PyObject *args = PyTuple_Pack(1, cls);
     if (!args)
         return NULL;
-    PyObject *k = Claskey_new(&Claskey_Type, args, NULL);
+    PyObject *k = Claskey_new(st->claskey_type, args, NULL);
     Py_DECREF(args);
     return k;
 }
@@ -480,15 +502,16 @@ typedef struct {
     int incl; /* ' (incl. code)' in printed totals */
     int busy; /* a sizing run is in progress */
     PyObject *weakreflist;
+    PyObject *asized_type; /* owned: the type the sizer's Asized are made of */
 } AsizerObject;
-
-static PyTypeObject Asizer_Type;
 
 #define ASIZER_OPTS(X) \
     X(above) X(align) X(clip) X(code) X(cutoff) X(derive) X(detail) X(frames) X(infer) X(limit) X(stats) X(stream)
 
 static int Asizer_traverse(AsizerObject *self, visitproc visit, void *arg)
 {
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->asized_type);
 #define VISIT(f) Py_VISIT(self->f);
     ASIZER_OPTS(VISIT)
 #undef VISIT
@@ -513,12 +536,15 @@ static int Asizer_clear_refs(AsizerObject *self)
 
 static void Asizer_dealloc(AsizerObject *self)
 {
+    PyTypeObject *tp = Py_TYPE(self);
     PyObject_GC_UnTrack(self);
     if (self->weakreflist)
         PyObject_ClearWeakRefs((PyObject *)self);
     Asizer_clear_refs(self);
     pym_sizer_fini(&self->z);
-    Py_TYPE(self)->tp_free((PyObject *)self);
+    Py_CLEAR(self->asized_type);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
 }
 
 static int check_idle(AsizerObject *self)
@@ -539,10 +565,13 @@ static int asizer_clear_state(AsizerObject *self)
     self->incl = 0;
     if (pym_sizer_seen_default(&self->z, (PyObject *)self, -1) < 0)
         return -1;
-    if (the_module) {
-        PyObject *d = PyModule_GetDict(the_module); /* borrowed */
+    PyObject *module = PyType_GetModuleByDef(Py_TYPE(self), &module_def); /* borrowed */
+    if (!module)
+        return -1;
+    {
+        PyObject *d = PyModule_GetDict(module); /* borrowed */
         PyObject *doc = d ? PyDict_GetItemString(d, "__doc__") : NULL;
-        if (pym_sizer_seen_default(&self->z, the_module, -1) < 0 ||
+        if (pym_sizer_seen_default(&self->z, module, -1) < 0 ||
             (d && pym_sizer_seen_default(&self->z, d, -1) < 0) ||
             (doc && pym_sizer_seen_default(&self->z, doc, -1) < 0))
             return -1;
@@ -764,10 +793,14 @@ static PyObject *Asizer_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     (void)args;
     (void)kwds;
+    asizeof_state *st = pym_type_state(type, &module_def);
+    if (!st)
+        return NULL;
     AsizerObject *self = (AsizerObject *)type->tp_alloc(type, 0);
     if (!self)
         return NULL;
-    if (pym_sizer_init(&self->z, make_asized) < 0) {
+    self->asized_type = Py_NewRef((PyObject *)st->asized_type);
+    if (pym_sizer_init(&self->z, make_asized, self->asized_type) < 0) {
         Py_DECREF(self);
         return NULL;
     }
@@ -1254,12 +1287,15 @@ static PyObject *Asizer_get_total(AsizerObject *self, void *closure)
 static PyObject *Asizer_get_excluded(AsizerObject *self, void *closure)
 {
     (void)closure;
+    asizeof_state *st = pym_type_state(Py_TYPE(self), &module_def);
+    if (!st)
+        return NULL;
     Py_ssize_t n = PyList_GET_SIZE(self->z.excl_keys);
     PyObject *t = PyTuple_New(n);
     for (Py_ssize_t i = 0; t && i < n; i++) {
         PyObject *e = PyList_GET_ITEM(self->z.excl_keys, i);
         PyObject *o = PyTuple_GET_ITEM(e, 0);
-        PyObject *k = PyTuple_GET_ITEM(e, 1) == Py_True ? claskey_new(o) : Py_NewRef(o);
+        PyObject *k = PyTuple_GET_ITEM(e, 1) == Py_True ? claskey_new(st, o) : Py_NewRef(o);
         if (!k) {
             Py_CLEAR(t);
             break;
@@ -1315,19 +1351,27 @@ static PyMethodDef Asizer_methods[] = {
     {"_clear", FN(Asizer__clear), METH_NOARGS, "Clear state."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject Asizer_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.asizeof.Asizer",
-    .tp_basicsize = sizeof(AsizerObject),
-    .tp_dealloc = (destructor)Asizer_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "Asizer(**opts)\n\nSizer state and options to accumulate sizes.",
-    .tp_traverse = (traverseproc)Asizer_traverse,
-    .tp_clear = (inquiry)Asizer_clear_refs,
-    .tp_weaklistoffset = offsetof(AsizerObject, weakreflist),
-    .tp_methods = Asizer_methods,
-    .tp_getset = Asizer_getset,
-    .tp_init = (initproc)Asizer_init,
-    .tp_new = Asizer_new,
+static PyMemberDef Asizer_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(AsizerObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL}};
+
+static PyType_Slot Asizer_slots[] = {
+    {Py_tp_dealloc, Asizer_dealloc},
+    {Py_tp_doc, "Asizer(**opts)\n\nSizer state and options to accumulate sizes."},
+    {Py_tp_traverse, Asizer_traverse},
+    {Py_tp_clear, Asizer_clear_refs},
+    {Py_tp_methods, Asizer_methods},
+    {Py_tp_members, Asizer_members},
+    {Py_tp_getset, Asizer_getset},
+    {Py_tp_init, Asizer_init},
+    {Py_tp_new, Asizer_new},
+    {0, NULL}};
+
+static PyType_Spec Asizer_spec = {
+    .name = "pympler.asizeof.Asizer",
+    .basicsize = sizeof(AsizerObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = Asizer_slots,
 };
 
 /* ======================================================================
@@ -1336,17 +1380,17 @@ static PyTypeObject Asizer_Type = {
 
 /* The shared Asizer, or a fresh one when it is busy (a hostile __repr__ or
  * __sizeof__ calling asizeof while we size). New reference. */
-static AsizerObject *module_asizer(void)
+static AsizerObject *module_asizer(PyObject *m)
 {
-    AsizerObject *a = (AsizerObject *)shared;
+    asizeof_state *st = state_of(m);
+    AsizerObject *a = (AsizerObject *)st->shared;
     if (!a->busy)
-        return (AsizerObject *)Py_NewRef(shared);
-    return (AsizerObject *)Asizer_new(&Asizer_Type, NULL, NULL);
+        return (AsizerObject *)Py_NewRef(a);
+    return (AsizerObject *)Asizer_new(st->asizer_type, NULL, NULL);
 }
 
 static PyObject *mod_asizeof(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
     PyObject *opts = kwds ? PyDict_Copy(kwds) : PyDict_New(), *t = NULL, *s = NULL;
     AsizerObject *a = NULL;
     int x = 0;
@@ -1376,7 +1420,7 @@ static PyObject *mod_asizeof(PyObject *m, PyObject *args, PyObject *kwds)
                 goto done;
             t = PySequence_Tuple(lst);
             x = 1;
-            if (t && !(a = module_asizer())) {
+            if (t && !(a = module_asizer(m))) {
                 Py_DECREF(lst);
                 goto done;
             }
@@ -1392,7 +1436,7 @@ static PyObject *mod_asizeof(PyObject *m, PyObject *args, PyObject *kwds)
     }
     if (!t)
         goto done;
-    if (!a && !(a = module_asizer()))
+    if (!a && !(a = module_asizer(m)))
         goto done;
     if (asizer_reset(a, NULL, opts) < 0)
         goto done;
@@ -1415,9 +1459,9 @@ done:
     return s;
 }
 
-static PyObject *mod_sizes(PyObject *args, PyObject *kwds, int asized)
+static PyObject *mod_sizes(PyObject *m, PyObject *args, PyObject *kwds, int asized)
 {
-    AsizerObject *a = module_asizer();
+    AsizerObject *a = module_asizer(m);
     PyObject *t = NULL;
     if (!a)
         return NULL;
@@ -1442,14 +1486,12 @@ done:
 
 static PyObject *mod_asizesof(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
-    return mod_sizes(args, kwds, 0);
+    return mod_sizes(m, args, kwds, 0);
 }
 
 static PyObject *mod_asized(PyObject *m, PyObject *args, PyObject *kwds)
 {
-    (void)m;
-    return mod_sizes(args, kwds, 1);
+    return mod_sizes(m, args, kwds, 1);
 }
 
 /* _typedefof(obj, save=False, derive=False, frames=False, infer=False) */
@@ -1693,7 +1735,7 @@ static PyObject *mod_adict(PyObject *m, PyObject *args)
             PyObject *mod = pym_getattr_quiet(c, pym_str.__module__);
             if (!mod)
                 mod = PyUnicode_FromString("");
-            PyObject *t = mod ? PyDict_GetItemWithError(dict_types, mod) : NULL;
+            PyObject *t = mod ? PyDict_GetItemWithError(pym_dict_types, mod) : NULL;
             if (!mod || (!t && PyErr_Occurred())) {
                 Py_XDECREF(mod);
                 Py_DECREF(n);
@@ -1704,7 +1746,7 @@ static PyObject *mod_adict(PyObject *m, PyObject *args)
                 PyObject *one = PyTuple_Pack(1, n);
                 PyObject *nt = one ? (t ? PySequence_Concat(t, one) : Py_NewRef(one)) : NULL;
                 Py_XDECREF(one);
-                has = nt ? PyDict_SetItem(dict_types, mod, nt) : -1;
+                has = nt ? PyDict_SetItem(pym_dict_types, mod, nt) : -1;
                 Py_XDECREF(nt);
             }
             Py_DECREF(mod);
@@ -1807,22 +1849,23 @@ static int add_int(PyObject *m, const char *name, long v)
 
 static int module_exec(PyObject *m)
 {
+    asizeof_state *st = state_of(m);
     if (pym_module_attach(m) < 0)
         return -1;
-    if (!dict_types) {
-        dict_types = Py_BuildValue("{s(ss)s(ss)}", "UserDict", "IterableUserDict", "UserDict", "weakref",
-                                   "WeakKeyDictionary", "WeakValueDictionary");
-        if (!dict_types || pym_td_init(dict_types) < 0)
+    /* the dict-like class registry is the engine's, once per process */
+    if (!pym_dict_types) {
+        PyObject *dt = Py_BuildValue("{s(ss)s(ss)}", "UserDict", "IterableUserDict", "UserDict", "weakref",
+                                     "WeakKeyDictionary", "WeakValueDictionary");
+        int rc = dt ? pym_td_init(dt) : -1;
+        Py_XDECREF(dt);
+        if (rc < 0)
             return -1;
     }
-    if (pym_type_ready(&Asized_Type) < 0 || pym_type_ready(&Asizer_Type) < 0 || pym_type_ready(&Claskey_Type) < 0)
-        return -1;
-    the_module = m;
-    if (PyModule_AddObjectRef(m, "Asized", (PyObject *)&Asized_Type) < 0 ||
-        PyModule_AddObjectRef(m, "Asizer", (PyObject *)&Asizer_Type) < 0 ||
-        PyModule_AddObjectRef(m, "_Claskey", (PyObject *)&Claskey_Type) < 0 ||
+    if (!(st->asized_type = pym_module_add_type(m, &Asized_spec, NULL)) ||
+        !(st->asizer_type = pym_module_add_type(m, &Asizer_spec, NULL)) ||
+        !(st->claskey_type = pym_module_add_type(m, &Claskey_spec, NULL)) ||
         PyModule_AddStringConstant(m, "__version__", "22.12.07") < 0 ||
-        PyModule_AddObjectRef(m, "_dict_types", dict_types) < 0 || add_int(m, "_sizeof_CPyGC_Head", 32) < 0 ||
+        PyModule_AddObjectRef(m, "_dict_types", pym_dict_types) < 0 || add_int(m, "_sizeof_CPyGC_Head", 32) < 0 ||
         add_int(m, "_sizeof_CPyDictEntry", 24) < 0 || add_int(m, "_sizeof_Csetentry", 16) < 0 ||
         add_int(m, "_sizeof_Cvoidp", 8) < 0 || add_int(m, "_sizeof_Cunicode", 1) < 0 ||
         add_int(m, "_sizeof_Crefcounts", 0) < 0 || add_int(m, "_sizeof_CPyCodeObject", 120) < 0 ||
@@ -1836,14 +1879,38 @@ static int module_exec(PyObject *m)
         Py_XDECREF(all);
         goto error;
     }
-    Py_XSETREF(shared, Asizer_new(&Asizer_Type, NULL, NULL)); /* a re-import makes a new one */
-    if (!shared || asizer_reset((AsizerObject *)shared, NULL, NULL) < 0 ||
-        PyModule_AddObjectRef(m, "_asizer", shared) < 0)
+    st->shared = Asizer_new(st->asizer_type, NULL, NULL);
+    if (!st->shared || asizer_reset((AsizerObject *)st->shared, NULL, NULL) < 0 ||
+        PyModule_AddObjectRef(m, "_asizer", st->shared) < 0)
         goto error;
     return 0;
 error:
-    the_module = NULL;
-    return -1;
+    return -1; /* the state is cleared with the module */
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    asizeof_state *st = state_of(m);
+    Py_VISIT(st->asized_type);
+    Py_VISIT(st->asizer_type);
+    Py_VISIT(st->claskey_type);
+    Py_VISIT(st->shared);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    asizeof_state *st = state_of(m);
+    Py_CLEAR(st->shared);
+    Py_CLEAR(st->asized_type);
+    Py_CLEAR(st->asizer_type);
+    Py_CLEAR(st->claskey_type);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
 }
 
 static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
@@ -1854,9 +1921,12 @@ static struct PyModuleDef module_def = {
     .m_doc = "Sizes of Python objects, as Pympler's asizeof module, implemented in C.\n\n"
              "Functions asizeof, asizesof, asized, basicsize, itemsize, flatsize, leng, refs, named_refs,\n"
              "adict, amapped; classes Asized and Asizer.  See docs/asizeof.md.",
-    .m_size = 0,
+    .m_size = sizeof(asizeof_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC PyInit_asizeof(void)

@@ -15,24 +15,32 @@
 
 PyMODINIT_FUNC PyInit_garbagegraph(void);
 
-static PyTypeObject *ReferenceGraph; /* from pympler.refgraph */
-static PyObject *gc_module;
+/* What one import of the module keeps (its module state). */
+typedef struct {
+    PyTypeObject *graph_type; /* GarbageGraph, a heap subtype of ReferenceGraph */
+    PyObject *gc;             /* the gc module */
+    /* saved by start_debug_garbage() */
+    int saved, saved_enabled;
+    PyObject *saved_debug;
+} garbagegraph_state;
 
-/* state saved by start_debug_garbage() */
-static int saved;
-static PyObject *saved_debug;
-static int saved_enabled;
+static struct PyModuleDef module_def;
 
-static PyObject *gc_call(const char *name, PyObject *arg)
+static garbagegraph_state *state_of(PyObject *m)
 {
-    return arg ? PyObject_CallMethod(gc_module, name, "O", arg) : PyObject_CallMethod(gc_module, name, NULL);
+    return (garbagegraph_state *)PyModule_GetState(m);
+}
+
+static PyObject *gc_call(PyObject *gc, const char *name, PyObject *arg)
+{
+    return arg ? PyObject_CallMethod(gc, name, "O", arg) : PyObject_CallMethod(gc, name, NULL);
 }
 
 /* The garbage the collector finds now, with the collector's debug flags and
  * gc.garbage as they were before (unless keep). New list. */
-static PyObject *collect_garbage(int collectable, int keep)
+static PyObject *collect_garbage(PyObject *gc_module, int collectable, int keep)
 {
-    PyObject *old_debug = gc_call("get_debug", NULL), *garbage = NULL, *before = NULL, *objs = NULL;
+    PyObject *old_debug = gc_call(gc_module, "get_debug", NULL), *garbage = NULL, *before = NULL, *objs = NULL;
     PyObject *flag = NULL, *r = NULL;
     if (!old_debug)
         return NULL;
@@ -45,13 +53,13 @@ static PyObject *collect_garbage(int collectable, int keep)
     if (!(before = PyList_GetSlice(garbage, 0, PyList_GET_SIZE(garbage))))
         goto done;
     flag = collectable ? PyObject_GetAttrString(gc_module, "DEBUG_SAVEALL") : PyLong_FromLong(0);
-    if (!flag || !(r = gc_call("set_debug", flag)))
+    if (!flag || !(r = gc_call(gc_module, "set_debug", flag)))
         goto done;
     Py_CLEAR(r);
-    r = gc_call("collect", NULL);
+    r = gc_call(gc_module, "collect", NULL);
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb); /* restore the flags even on error */
-    PyObject *r2 = gc_call("set_debug", old_debug);
+    PyObject *r2 = gc_call(gc_module, "set_debug", old_debug);
     if (!r2)
         PyErr_Clear();
     Py_XDECREF(r2);
@@ -70,19 +78,49 @@ done:
     return objs;
 }
 
+/* ReferenceGraph, the static type GarbageGraph (of any import of this
+ * module) derives from: the base of the first GarbageGraph in tp's chain. */
+static void GarbageGraph_dealloc(PyObject *self);
+
+static PyTypeObject *reference_graph_of(PyTypeObject *tp)
+{
+    while (tp && tp->tp_dealloc != GarbageGraph_dealloc)
+        tp = tp->tp_base;
+    return tp ? tp->tp_base : NULL;
+}
+
+/* A heap type's instances own a reference to it: ReferenceGraph's own
+ * dealloc (a static type's) does not drop it, so this one does; and the
+ * collector must see that reference. */
+static void GarbageGraph_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    reference_graph_of(tp)->tp_dealloc(self);
+    Py_DECREF(tp);
+}
+
+static int GarbageGraph_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return reference_graph_of(Py_TYPE(self))->tp_traverse(self, visit, arg);
+}
+
 static int GarbageGraph_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"reduce", "collectable", "keep_garbage", NULL};
     int reduce = 0, collectable = 1, keep = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp$p:GarbageGraph", kwlist, &reduce, &collectable, &keep))
         return -1;
-    PyObject *objs = collect_garbage(collectable, keep);
+    garbagegraph_state *st = pym_type_state(Py_TYPE(self), &module_def);
+    if (!st)
+        return -1;
+    PyObject *objs = collect_garbage(st->gc, collectable, keep);
     if (!objs)
         return -1;
     PyObject *a = Py_BuildValue("(NO)", objs, reduce ? Py_True : Py_False);
     if (!a)
         return -1;
-    int r = ReferenceGraph->tp_init(self, a, NULL);
+    int r = reference_graph_of(Py_TYPE(self))->tp_init(self, a, NULL);
     Py_DECREF(a);
     return r;
 }
@@ -183,36 +221,42 @@ static PyMethodDef GarbageGraph_methods[] = {
      "print_stats(stream=None)\n\nA table of the garbage objects, largest first, and a total."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject GarbageGraph_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.garbagegraph.GarbageGraph",
-    /* GC support and the layout are inherited from ReferenceGraph */
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
-    .tp_doc = "GarbageGraph(reduce=False, collectable=True, *, keep_garbage=False)\n\n"
-              "The reference graph of the objects the garbage collector finds now (run with\n"
-              "DEBUG_SAVEALL when collectable is true).  The collector's debug flags are restored\n"
-              "afterwards, and gc.garbage is left as it was unless keep_garbage is true.",
-    .tp_methods = GarbageGraph_methods,
-    .tp_init = GarbageGraph_init,
+/* GC support and the layout are inherited from ReferenceGraph */
+static PyType_Slot GarbageGraph_slots[] = {
+    {Py_tp_doc, "GarbageGraph(reduce=False, collectable=True, *, keep_garbage=False)\n\n"
+                "The reference graph of the objects the garbage collector finds now (run with\n"
+                "DEBUG_SAVEALL when collectable is true).  The collector's debug flags are restored\n"
+                "afterwards, and gc.garbage is left as it was unless keep_garbage is true."},
+    {Py_tp_dealloc, GarbageGraph_dealloc},
+    {Py_tp_traverse, GarbageGraph_traverse},
+    {Py_tp_methods, GarbageGraph_methods},
+    {Py_tp_init, GarbageGraph_init},
+    {0, NULL}};
+
+static PyType_Spec GarbageGraph_spec = {
+    .name = "pympler.garbagegraph.GarbageGraph",
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = GarbageGraph_slots,
 };
 
 static PyObject *start_debug_garbage(PyObject *m, PyObject *unused)
 {
-    (void)m;
     (void)unused;
-    PyObject *dbg = gc_call("get_debug", NULL), *en = dbg ? gc_call("isenabled", NULL) : NULL;
+    garbagegraph_state *st = state_of(m);
+    PyObject *dbg = gc_call(st->gc, "get_debug", NULL), *en = dbg ? gc_call(st->gc, "isenabled", NULL) : NULL;
     if (!en) {
         Py_XDECREF(dbg);
         return NULL;
     }
-    Py_XSETREF(saved_debug, dbg);
-    saved_enabled = PyObject_IsTrue(en);
+    Py_XSETREF(st->saved_debug, dbg);
+    st->saved_enabled = PyObject_IsTrue(en);
     Py_DECREF(en);
-    saved = 1;
-    PyObject *r = gc_call("collect", NULL);
+    st->saved = 1;
+    PyObject *r = gc_call(st->gc, "collect", NULL);
     if (!r)
         return NULL;
     Py_DECREF(r);
-    r = gc_call("disable", NULL);
+    r = gc_call(st->gc, "disable", NULL);
     if (!r)
         return NULL;
     Py_DECREF(r);
@@ -221,17 +265,17 @@ static PyObject *start_debug_garbage(PyObject *m, PyObject *unused)
 
 static PyObject *end_debug_garbage(PyObject *m, PyObject *unused)
 {
-    (void)m;
     (void)unused;
-    PyObject *flags = saved ? Py_NewRef(saved_debug) : PyLong_FromLong(0);
-    int enable = saved ? saved_enabled : 1;
-    saved = 0;
-    PyObject *r = flags ? gc_call("set_debug", flags) : NULL;
+    garbagegraph_state *st = state_of(m);
+    PyObject *flags = st->saved ? Py_NewRef(st->saved_debug) : PyLong_FromLong(0);
+    int enable = st->saved ? st->saved_enabled : 1;
+    st->saved = 0;
+    PyObject *r = flags ? gc_call(st->gc, "set_debug", flags) : NULL;
     Py_XDECREF(flags);
     if (!r)
         return NULL;
     Py_DECREF(r);
-    r = gc_call(enable ? "enable" : "disable", NULL);
+    r = gc_call(st->gc, enable ? "enable" : "disable", NULL);
     if (!r)
         return NULL;
     Py_DECREF(r);
@@ -258,33 +302,55 @@ static PyMethodDef module_methods[] = {
 
 static int module_exec(PyObject *m)
 {
+    garbagegraph_state *st = state_of(m);
     if (pym_module_attach(m) < 0)
         return -1;
-    if (!gc_module && !(gc_module = PyImport_ImportModule("gc")))
+    if (!(st->gc = PyImport_ImportModule("gc")))
         return -1;
-    if (!ReferenceGraph) {
-        PyObject *rg = PyImport_ImportModule("pympler.refgraph");
-        PyObject *t = rg ? PyObject_GetAttrString(rg, "ReferenceGraph") : NULL;
-        Py_XDECREF(rg);
-        if (!t)
-            return -1;
-        if (!PyType_Check(t)) {
-            Py_DECREF(t);
-            PyErr_SetString(PyExc_ImportError, "pympler.refgraph.ReferenceGraph is not a type");
-            return -1;
-        }
-        ReferenceGraph = (PyTypeObject *)t; /* kept for the process */
+    PyObject *rg = PyImport_ImportModule("pympler.refgraph");
+    PyObject *base = rg ? PyObject_GetAttrString(rg, "ReferenceGraph") : NULL;
+    Py_XDECREF(rg);
+    if (!base)
+        return -1;
+    /* the static type of lib/py's binding, not a lookalike put there */
+    if (!PyType_Check(base) || (((PyTypeObject *)base)->tp_flags & Py_TPFLAGS_HEAPTYPE)) {
+        Py_DECREF(base);
+        PyErr_SetString(PyExc_ImportError, "pympler.refgraph.ReferenceGraph is not pympler's type");
+        return -1;
     }
-    GarbageGraph_Type.tp_base = ReferenceGraph;
-    if (pym_type_ready(&GarbageGraph_Type) < 0)
+    st->graph_type = pym_module_add_type(m, &GarbageGraph_spec, (PyTypeObject *)base);
+    Py_DECREF(base); /* the subtype keeps its base */
+    if (!st->graph_type)
         return -1;
     PyObject *all = Py_BuildValue("[sss]", "GarbageGraph", "start_debug_garbage", "end_debug_garbage");
-    if (!all || PyModule_AddObject(m, "__all__", all) < 0 ||
-        PyModule_AddObjectRef(m, "GarbageGraph", (PyObject *)&GarbageGraph_Type) < 0) {
+    if (!all || PyModule_AddObject(m, "__all__", all) < 0) {
         Py_XDECREF(all);
         return -1;
     }
     return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    garbagegraph_state *st = state_of(m);
+    Py_VISIT(st->graph_type);
+    Py_VISIT(st->gc);
+    Py_VISIT(st->saved_debug);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    garbagegraph_state *st = state_of(m);
+    Py_CLEAR(st->graph_type);
+    Py_CLEAR(st->gc);
+    Py_CLEAR(st->saved_debug);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
 }
 
 static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
@@ -293,9 +359,12 @@ static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "pympler.garbagegraph",
     .m_doc = "Graphs of the garbage reference cycles, as Pympler's garbagegraph module, in C.",
-    .m_size = 0,
+    .m_size = sizeof(garbagegraph_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC PyInit_garbagegraph(void)

@@ -39,15 +39,22 @@ PyMODINIT_FUNC PyInit_process(void);
 /* The longest /proc root _set_proc_root() accepts. */
 #define PROC_ROOT_MAX 1024
 
-/* Where update() finds the proc filesystem: "/proc" unless a test pointed it
- * at a directory of fake files with _set_proc_root(). */
-static char proc_root[PROC_ROOT_MAX] = "/proc";
+/* What one import of the module keeps (its module state).  Every instance
+ * of its types keeps its attributes in its __dict__ (lib/py/dictobj.h). */
+typedef struct {
+    PyTypeObject *pmi_type, *proc_type, *ps_type, *resource_type, *threadinfo_type;
+    PyObject *threading;
+    /* where update() finds the proc filesystem: "/proc" unless a test
+     * pointed it at a directory of fake files with _set_proc_root() */
+    char proc_root[PROC_ROOT_MAX];
+} process_state;
 
-static PyObject *threading_module;
+static struct PyModuleDef module_def;
 
-/* Every instance keeps its attributes in its __dict__ (lib/py/dictobj.h). */
-
-static PyTypeObject PMI_Type, Proc_Type, PS_Type, Resource_Type, ThreadInfo_Type;
+static process_state *state_of(PyObject *m)
+{
+    return (process_state *)PyModule_GetState(m);
+}
 
 /* ======================================================================
  * reading /proc
@@ -56,7 +63,7 @@ static PyTypeObject PMI_Type, Proc_Type, PS_Type, Resource_Type, ThreadInfo_Type
 /* The whole file at root + rel, NUL-terminated, in *out (malloc'd, the
  * caller frees it; kept off the Python heap).  0, or -1 when the file cannot
  * be opened or read or is larger than PROC_FILE_MAX (no Python error set). */
-static int proc_read(const char *rel, char **out)
+static int proc_read(const char *proc_root, const char *rel, char **out)
 {
     char path[PROC_ROOT_MAX + 64];
     int n = snprintf(path, sizeof path, "%s%s", proc_root, rel);
@@ -275,8 +282,11 @@ static PyObject *PMI_repr(PyObject *self)
  * raises TypeError (Pympler raises AttributeError). */
 static PyObject *PMI_sub(PyObject *a, PyObject *b)
 {
-    if (!PyObject_TypeCheck(a, &PMI_Type))
+    /* nb_subtract is tried for both operands: a may be another type's */
+    if (!PyType_GetModuleByDef(Py_TYPE(a), &module_def)) {
+        PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
+    }
     PyObject *brss = NULL, *bvsz = NULL, *arss = NULL, *avsz = NULL, *drss = NULL, *dvsz = NULL, *r = NULL;
     brss = pym_getattr_optional(b, "rss");
     if (brss)
@@ -300,10 +310,6 @@ done:
     return r;
 }
 
-static PyNumberMethods PMI_as_number = {
-    .nb_subtract = PMI_sub,
-};
-
 static PyMethodDef PMI_methods[] = {
     {"update", PMI_update, METH_NOARGS,
      "update() -> bool\n\nRefresh the information using platform instruments. Returns true if\n"
@@ -311,20 +317,24 @@ static PyMethodDef PMI_methods[] = {
     PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject PMI_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfo",
-    PYM_DICTOBJ_FIELDS,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "_ProcessMemoryInfo()\n\n"
+static PyType_Slot PMI_slots[] = {
+    PYM_DICTOBJ_HEAP_SLOTS,
+    {Py_tp_doc, "_ProcessMemoryInfo()\n\n"
               "Process-level memory metrics: the virtual size in vsz, the physical memory in rss,\n"
               "the major page faults in pagefaults; on Linux data_segment, code_segment,\n"
               "shared_segment and stack_segment in bytes, and os_specific, a list of\n"
-              "(label, pretty size).  The base class of the platform implementations.",
-    .tp_repr = PMI_repr,
-    .tp_as_number = &PMI_as_number,
-    .tp_methods = PMI_methods,
-    .tp_init = PMI_init,
-    /* tp_new: object's (pym_dictobj_ready) */
+              "(label, pretty size).  The base class of the platform implementations."},
+    {Py_tp_repr, PMI_repr},
+    {Py_nb_subtract, PMI_sub},
+    {Py_tp_methods, PMI_methods},
+    {Py_tp_init, PMI_init},
+    {0, NULL}};
+
+static PyType_Spec PMI_spec = {
+    .name = "pympler.process._ProcessMemoryInfo",
+    .basicsize = sizeof(pym_dictobj),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = PMI_slots,
 };
 
 /* ======================================================================
@@ -431,7 +441,10 @@ static PyObject *Proc_update(PyObject *self, PyObject *unused)
     PyObject *pagesize = NULL, *pages = NULL, *key_map = NULL, *os_specific = NULL, *r = NULL;
     unsigned long long vsize = 0, majflt = 0;
     long long rss = 0;
-    if (proc_read("/self/stat", &stat) < 0 || proc_read("/self/status", &status) < 0 ||
+    process_state *st = pym_type_state(Py_TYPE(self), &module_def);
+    if (!st)
+        return NULL;
+    if (proc_read(st->proc_root, "/self/stat", &stat) < 0 || proc_read(st->proc_root, "/self/status", &status) < 0 ||
         parse_stat(stat, &vsize, &rss, &majflt) < 0) {
         r = Py_NewRef(Py_False);
         goto done;
@@ -466,12 +479,15 @@ static PyMethodDef Proc_methods[] = {
      "the segment sizes and os_specific from /proc/self/status. False if they cannot be read."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject Proc_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoProc",
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC, size, slots: inherited */
-    .tp_doc = "_ProcessMemoryInfoProc()\n\nProcess memory metrics from /proc/self/stat and /proc/self/status (Linux).",
-    .tp_methods = Proc_methods,
-    .tp_base = &PMI_Type,
+static PyType_Slot Proc_slots[] = {
+    {Py_tp_doc, "_ProcessMemoryInfoProc()\n\nProcess memory metrics from /proc/self/stat and /proc/self/status (Linux)."},
+    {Py_tp_methods, Proc_methods},
+    {0, NULL}};
+
+static PyType_Spec Proc_spec = {
+    .name = "pympler.process._ProcessMemoryInfoProc",
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE /* GC, size, slots: inherited */,
+    .slots = Proc_slots,
 };
 
 /* ======================================================================
@@ -496,9 +512,12 @@ static PyObject *PS_update(PyObject *self, PyObject *unused)
         PyErr_Clear(); /* ps rejects such a pid: False */
     if (p <= 0)
         Py_RETURN_FALSE;
+    process_state *st = pym_type_state(Py_TYPE(self), &module_def);
+    if (!st)
+        return NULL;
     char rel[64], *status = NULL;
     snprintf(rel, sizeof rel, "/%lld/status", p);
-    if (proc_read(rel, &status) < 0)
+    if (proc_read(st->proc_root, rel, &status) < 0)
         Py_RETURN_FALSE;
     /* The kB of VmRSS and VmSize, times 1024, as for the segments. */
     PyObject *rss = NULL, *vsz = NULL;
@@ -531,12 +550,15 @@ static PyMethodDef PS_methods[] = {
      "(read from /proc/<pid>/status, where Linux's ps reads them). False if unavailable."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject PS_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoPS",
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC, size, slots: inherited */
-    .tp_doc = "_ProcessMemoryInfoPS()\n\nThe virtual and resident size as ps reports them.",
-    .tp_methods = PS_methods,
-    .tp_base = &PMI_Type,
+static PyType_Slot PS_slots[] = {
+    {Py_tp_doc, "_ProcessMemoryInfoPS()\n\nThe virtual and resident size as ps reports them."},
+    {Py_tp_methods, PS_methods},
+    {0, NULL}};
+
+static PyType_Spec PS_spec = {
+    .name = "pympler.process._ProcessMemoryInfoPS",
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE /* GC, size, slots: inherited */,
+    .slots = PS_slots,
 };
 
 /* ======================================================================
@@ -566,12 +588,15 @@ static PyMethodDef Resource_methods[] = {
      "True if rss is not 0."},
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject Resource_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process._ProcessMemoryInfoResource",
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, /* GC, size, slots: inherited */
-    .tp_doc = "_ProcessMemoryInfoResource()\n\nProcess memory metrics from getrusage (the Unix fallback).",
-    .tp_methods = Resource_methods,
-    .tp_base = &PMI_Type,
+static PyType_Slot Resource_slots[] = {
+    {Py_tp_doc, "_ProcessMemoryInfoResource()\n\nProcess memory metrics from getrusage (the Unix fallback)."},
+    {Py_tp_methods, Resource_methods},
+    {0, NULL}};
+
+static PyType_Spec Resource_spec = {
+    .name = "pympler.process._ProcessMemoryInfoResource",
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE /* GC, size, slots: inherited */,
+    .slots = Resource_slots,
 };
 
 /* ======================================================================
@@ -601,14 +626,18 @@ static PyMethodDef ThreadInfo_methods[] = {
     PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
-static PyTypeObject ThreadInfo_Type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.process.ThreadInfo",
-    PYM_DICTOBJ_FIELDS,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .tp_doc = "ThreadInfo(thread)\n\nInformation about an active thread: ident, name, daemon.",
-    .tp_methods = ThreadInfo_methods,
-    .tp_init = ThreadInfo_init,
-    /* tp_new: object's (pym_dictobj_ready) */
+static PyType_Slot ThreadInfo_slots[] = {
+    PYM_DICTOBJ_HEAP_SLOTS,
+    {Py_tp_doc, "ThreadInfo(thread)\n\nInformation about an active thread: ident, name, daemon."},
+    {Py_tp_methods, ThreadInfo_methods},
+    {Py_tp_init, ThreadInfo_init},
+    {0, NULL}};
+
+static PyType_Spec ThreadInfo_spec = {
+    .name = "pympler.process.ThreadInfo",
+    .basicsize = sizeof(pym_dictobj),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = ThreadInfo_slots,
 };
 
 
@@ -627,14 +656,14 @@ static PyObject *is_available(PyObject *m, PyObject *unused)
 
 static PyObject *get_current_threads(PyObject *m, PyObject *unused)
 {
-    (void)m;
     (void)unused;
-    PyObject *threads = PyObject_CallMethod(threading_module, "enumerate", NULL);
+    process_state *st = state_of(m);
+    PyObject *threads = PyObject_CallMethod(st->threading, "enumerate", NULL);
     PyObject *it = threads ? PyObject_GetIter(threads) : NULL, *out = it ? PyList_New(0) : NULL, *t;
     if (!out)
         goto done;
     while ((t = PyIter_Next(it))) {
-        PyObject *info = PyObject_CallOneArg((PyObject *)&ThreadInfo_Type, t);
+        PyObject *info = PyObject_CallOneArg((PyObject *)st->threadinfo_type, t);
         Py_DECREF(t);
         if (!info || PyList_Append(out, info) < 0) {
             Py_XDECREF(info);
@@ -662,12 +691,12 @@ static PyObject *get_current_thread_id(PyObject *m, PyObject *unused)
  * (None: /proc again).  For tests with fake /proc files; not in Pympler. */
 static PyObject *set_proc_root(PyObject *m, PyObject *args)
 {
-    (void)m;
+    char *proc_root = state_of(m)->proc_root;
     PyObject *path = Py_None, *bytes = NULL;
     if (!PyArg_ParseTuple(args, "|O:_set_proc_root", &path))
         return NULL;
     if (path == Py_None) {
-        snprintf(proc_root, sizeof proc_root, "%s", "/proc");
+        snprintf(proc_root, PROC_ROOT_MAX, "%s", "/proc");
         Py_RETURN_NONE;
     }
     if (!PyUnicode_Check(path) && !PyBytes_Check(path) && !PyObject_HasAttrString(path, "__fspath__")) {
@@ -682,7 +711,7 @@ static PyObject *set_proc_root(PyObject *m, PyObject *args)
         PyErr_Format(PyExc_ValueError, "_set_proc_root(): path longer than %d bytes", PROC_ROOT_MAX - 1);
         return NULL;
     }
-    snprintf(proc_root, sizeof proc_root, "%s", PyBytes_AS_STRING(bytes));
+    snprintf(proc_root, PROC_ROOT_MAX, "%s", PyBytes_AS_STRING(bytes));
     Py_DECREF(bytes);
     Py_RETURN_NONE;
 }
@@ -718,9 +747,9 @@ static PyMethodDef module_methods[] = {
 
 /* The first of Proc, PS, Resource whose fresh instance's update() is true,
  * else the base class -- Pympler's choice at import.  Borrowed. */
-static PyTypeObject *choose_class(void)
+static PyTypeObject *choose_class(process_state *st)
 {
-    PyTypeObject *order[] = {&Proc_Type, &PS_Type, &Resource_Type};
+    PyTypeObject *order[] = {st->proc_type, st->ps_type, st->resource_type};
     for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
         PyObject *o = PyObject_CallNoArgs((PyObject *)order[i]);
         PyObject *r = o ? PyObject_CallMethod(o, "update", NULL) : NULL;
@@ -732,53 +761,82 @@ static PyTypeObject *choose_class(void)
         if (t > 0)
             return order[i];
     }
-    return &PMI_Type;
+    return st->pmi_type;
+}
+
+static int set_class_attr(PyTypeObject *tp, const char *name, PyObject *v)
+{
+    int e = v ? PyObject_SetAttrString((PyObject *)tp, name, v) : -1;
+    Py_XDECREF(v);
+    return e;
 }
 
 static int module_exec(PyObject *m)
 {
+    process_state *st = state_of(m);
     if (pym_module_attach(m) < 0)
         return -1;
+    snprintf(st->proc_root, PROC_ROOT_MAX, "%s", "/proc");
     long pagesize = sysconf(_SC_PAGESIZE); /* what mmap.PAGESIZE is */
     if (pagesize <= 0)
         pagesize = 4096;
-    if (!threading_module && !(threading_module = PyImport_ImportModule("threading")))
+    if (!(st->threading = PyImport_ImportModule("threading")))
         return -1;
-    PyTypeObject *types[] = {&PMI_Type, &Proc_Type, &PS_Type, &Resource_Type, &ThreadInfo_Type};
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        if (pym_dictobj_ready(types[i]) < 0)
-            return -1;
+    if (!(st->pmi_type = pym_module_add_type(m, &PMI_spec, NULL)) ||
+        !(st->proc_type = pym_module_add_type(m, &Proc_spec, st->pmi_type)) ||
+        !(st->ps_type = pym_module_add_type(m, &PS_spec, st->pmi_type)) ||
+        !(st->resource_type = pym_module_add_type(m, &Resource_spec, st->pmi_type)) ||
+        !(st->threadinfo_type = pym_module_add_type(m, &ThreadInfo_spec, NULL)))
+        return -1;
     /* class attributes: _ProcessMemoryInfo.pagesize, _ProcessMemoryInfoProc.key_map */
-    PyObject *ps = PyLong_FromLong(pagesize);
-    int e = !ps || PyDict_SetItemString(PMI_Type.tp_dict, "pagesize", ps) < 0;
-    Py_XDECREF(ps);
-    PyObject *key_map = e ? NULL : PyDict_New();
+    if (set_class_attr(st->pmi_type, "pagesize", PyLong_FromLong(pagesize)) < 0)
+        return -1;
+    PyObject *key_map = PyDict_New();
     for (size_t i = 0; key_map && i < sizeof key_map_items / sizeof *key_map_items; i++) {
         PyObject *v = PyUnicode_FromString(key_map_items[i][1]);
         if (!v || PyDict_SetItemString(key_map, key_map_items[i][0], v) < 0)
             Py_CLEAR(key_map);
         Py_XDECREF(v);
     }
-    e = !key_map || PyDict_SetItemString(Proc_Type.tp_dict, "key_map", key_map) < 0;
-    Py_XDECREF(key_map);
-    if (e)
+    if (set_class_attr(st->proc_type, "key_map", key_map) < 0)
         return -1;
-    PyType_Modified(&PMI_Type);
-    PyType_Modified(&Proc_Type);
-
-    if (PyModule_AddObjectRef(m, "_ProcessMemoryInfo", (PyObject *)&PMI_Type) < 0 ||
-        PyModule_AddObjectRef(m, "_ProcessMemoryInfoProc", (PyObject *)&Proc_Type) < 0 ||
-        PyModule_AddObjectRef(m, "_ProcessMemoryInfoPS", (PyObject *)&PS_Type) < 0 ||
-        PyModule_AddObjectRef(m, "_ProcessMemoryInfoResource", (PyObject *)&Resource_Type) < 0 ||
-        PyModule_AddObjectRef(m, "ThreadInfo", (PyObject *)&ThreadInfo_Type) < 0 ||
-        PyModule_AddIntConstant(m, "PAGESIZE", pagesize) < 0 || pym_module_add(m, "getpid", "os", "getpid") < 0 ||
+    if (PyModule_AddIntConstant(m, "PAGESIZE", pagesize) < 0 || pym_module_add(m, "getpid", "os", "getpid") < 0 ||
         pym_module_add(m, "getrusage", "resource", "getrusage") < 0 ||
         pym_module_add(m, "RUSAGE_SELF", "resource", "RUSAGE_SELF") < 0 ||
-        PyModule_AddObjectRef(m, "threading", threading_module) < 0 ||
-        PyModule_AddObjectRef(m, "ProcessMemoryInfo", (PyObject *)choose_class()) < 0) {
+        PyModule_AddObjectRef(m, "threading", st->threading) < 0 ||
+        PyModule_AddObjectRef(m, "ProcessMemoryInfo", (PyObject *)choose_class(st)) < 0) {
         return -1;
     }
     return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    process_state *st = state_of(m);
+    Py_VISIT(st->pmi_type);
+    Py_VISIT(st->proc_type);
+    Py_VISIT(st->ps_type);
+    Py_VISIT(st->resource_type);
+    Py_VISIT(st->threadinfo_type);
+    Py_VISIT(st->threading);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    process_state *st = state_of(m);
+    Py_CLEAR(st->pmi_type);
+    Py_CLEAR(st->proc_type);
+    Py_CLEAR(st->ps_type);
+    Py_CLEAR(st->resource_type);
+    Py_CLEAR(st->threadinfo_type);
+    Py_CLEAR(st->threading);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
 }
 
 static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
@@ -793,9 +851,12 @@ static struct PyModuleDef module_def = {
              "    >>> pmi = ProcessMemoryInfo()\n"
              "    >>> print (\"Virtual size [Byte]: \" + str(pmi.vsz)) # doctest: +ELLIPSIS\n"
              "    Virtual size [Byte]: ...\n",
-    .m_size = 0,
+    .m_size = sizeof(process_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC PyInit_process(void)

@@ -26,13 +26,23 @@
 
 PyMODINIT_FUNC PyInit_refbrowser(void);
 
-/* The module's types (heap types, created once: the module is single-phase
- * like the other pympler modules) and the default str_func of
- * InteractiveBrowser. */
-static PyTypeObject *Node_Type, *RefBrowser_Type, *StreamBrowser_Type, *ConsoleBrowser_Type, *FileBrowser_Type,
-    *InteractiveBrowser_Type;
-static PyObject *gui_default_func;
+/* What one import of the module keeps (its module state): its types and
+ * the default str_func of InteractiveBrowser.  Methods find it from the
+ * type of their browser (pym_type_state). */
+typedef struct {
+    PyTypeObject *node_type, *refbrowser_type, *streambrowser_type, *consolebrowser_type, *filebrowser_type,
+        *interactivebrowser_type;
+    PyObject *gui_default_func;
+} refbrowser_state;
 
+static struct PyModuleDef module_def;
+
+static refbrowser_state *state_of(PyObject *m)
+{
+    return (refbrowser_state *)PyModule_GetState(m);
+}
+
+/* Interned names: constants of the process, the same for every import. */
 static PyObject *S_children, *S_write, *S_hline, *S_vline, *S_cross, *S_space;
 
 /* ======================================================================
@@ -117,9 +127,9 @@ static void Node_dealloc(Node *n)
 }
 
 /* A new _Node(o, str_func) with an empty children list; NULL on error. */
-static Node *node_new(PyObject *o, PyObject *str_func)
+static Node *node_new(PyTypeObject *node_type, PyObject *o, PyObject *str_func)
 {
-    Node *n = (Node *)Node_Type->tp_alloc(Node_Type, 0);
+    Node *n = (Node *)node_type->tp_alloc(node_type, 0);
     if (!n)
         return NULL;
     n->o = Py_NewRef(o);
@@ -278,7 +288,10 @@ static int Browser_init(Browser *b, PyObject *args, PyObject *kwds)
 static int Interactive_init(Browser *b, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"rootobject", "maxdepth", "str_func", "repeat", NULL};
-    PyObject *root, *maxdepth = NULL, *str_func = gui_default_func, *repeat = NULL;
+    refbrowser_state *st = pym_type_state(Py_TYPE(b), &module_def);
+    if (!st)
+        return -1;
+    PyObject *root, *maxdepth = NULL, *str_func = st->gui_default_func, *repeat = NULL;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOO:InteractiveBrowser", kwlist, &root, &maxdepth, &str_func,
                                      &repeat))
         return -1;
@@ -329,6 +342,10 @@ static PyObject *already_included_leaf(PyObject *str_func, PyObject *o)
  * Returns the root _Node (new reference) or NULL with an exception. */
 static PyObject *build_tree(Browser *b, PyObject *root, Py_ssize_t maxdepth)
 {
+    refbrowser_state *st = pym_type_state(Py_TYPE(b), &module_def);
+    if (!st)
+        return NULL;
+    PyTypeObject *node_type = st->node_type;
     PyObject *str_func = browser_str_func(b), *result = NULL;
     pym_referrers *rr = NULL;
     build_frame *stack = NULL;
@@ -343,9 +360,9 @@ static PyObject *build_tree(Browser *b, PyObject *root, Py_ssize_t maxdepth)
         PyErr_NoMemory();
         goto done;
     }
-    if (!(rr = pym_referrers_new()) || pym_referrers_collect(rr, root, maxdepth, Node_Type) < 0)
+    if (!(rr = pym_referrers_new()) || pym_referrers_collect(rr, root, maxdepth, node_type) < 0)
         goto done;
-    if (!(top = node_new(root, str_func)) || pym_ptrmap_setdefault(b->included, (uintptr_t)root, 0) < 0)
+    if (!(top = node_new(node_type, root, str_func)) || pym_ptrmap_setdefault(b->included, (uintptr_t)root, 0) < 0)
         goto nomem_or_error;
     if (maxdepth > 0) {
         PyObject *const *refs = NULL;
@@ -374,9 +391,9 @@ static PyObject *build_tree(Browser *b, PyObject *root, Py_ssize_t maxdepth)
             Py_DECREF(leaf);
             continue;
         }
-        if (PyObject_TypeCheck(o, Node_Type))
+        if (PyObject_TypeCheck(o, node_type))
             continue;
-        Node *child = node_new(o, str_func);
+        Node *child = node_new(node_type, o, str_func);
         if (!child || node_add(f->node, (PyObject *)child) < 0) {
             Py_XDECREF(child);
             goto done;
@@ -491,16 +508,21 @@ static int Browser_set_str_func(Browser *b, PyObject *v, void *closure)
     return 0;
 }
 
+/* 1, 0, or -1 with an exception. */
 static int is_console(Browser *b)
 {
-    return PyObject_TypeCheck(b, ConsoleBrowser_Type);
+    refbrowser_state *st = pym_type_state(Py_TYPE(b), &module_def);
+    return st ? PyObject_TypeCheck(b, st->consolebrowser_type) : -1;
 }
 
 /* The output stream: new reference; None when there is none. */
 static PyObject *browser_stream(Browser *b)
 {
     PyObject *s = b->stream ? b->stream : Py_None;
-    if (is_console(b)) {
+    int console = is_console(b);
+    if (console < 0)
+        return NULL;
+    if (console) {
         int truth = PyObject_IsTrue(s);
         if (truth < 0)
             return NULL;
@@ -679,6 +701,7 @@ typedef struct {
     ubuf pre, car;           /* prefix and carryon */
     ubuf hline, vline, cross, space;
     counter ccross, cvline;  /* prefix.count(cross), prefix.count(vline) */
+    PyTypeObject *node_type; /* the browser's module's _Node */
     PyObject *write;         /* stream.write */
     PyObject *self_print;    /* an overriding self._print, called for each child; or NULL */
     Py_ssize_t maxdepth;
@@ -772,7 +795,7 @@ static int print_enter(printer *p, PyObject *tree, size_t base, PyObject **next)
 {
     *next = NULL;
     size_t level = p->ccross.count + p->cvline.count;
-    int is_node = PyObject_TypeCheck(tree, Node_Type);
+    int is_node = PyObject_TypeCheck(tree, p->node_type);
     Py_ssize_t n = 0;
     PyObject *s = NULL;
     if (is_node && (n = children_len(tree)) < 0)
@@ -882,10 +905,10 @@ static int print_resume(printer *p, PyObject **next)
 /* Print tree with Pympler's StreamBrowser._print(tree, prefix, carryon) (NULL:
  * ''), calling write(line) once per line.  glyphs: hline, vline, cross,
  * space (str).  0, or -1 with an exception (what str_func or write raised...). */
-static int print_tree_text(PyObject *tree, PyObject *write, Py_ssize_t maxdepth, PyObject *const glyphs[4],
-                           PyObject *prefix, PyObject *carryon, PyObject *self_print)
+static int print_tree_text(PyTypeObject *node_type, PyObject *tree, PyObject *write, Py_ssize_t maxdepth,
+                           PyObject *const glyphs[4], PyObject *prefix, PyObject *carryon, PyObject *self_print)
 {
-    printer p = {.write = write, .maxdepth = maxdepth, .self_print = self_print};
+    printer p = {.node_type = node_type, .write = write, .maxdepth = maxdepth, .self_print = self_print};
     int rc = -1;
     if (ubuf_set_str(&p.hline, glyphs[0], "hline") < 0 || ubuf_set_str(&p.vline, glyphs[1], "vline") < 0 ||
         ubuf_set_str(&p.cross, glyphs[2], "cross") < 0 || ubuf_set_str(&p.space, glyphs[3], "space") < 0 ||
@@ -944,8 +967,9 @@ done:
 /* 1 when type(b) overrides StreamBrowser._print, 0 when not, -1 on error. */
 static int print_overridden(Browser *b)
 {
-    PyObject *mine = PyObject_GetAttrString((PyObject *)Py_TYPE(b), "_print");
-    PyObject *base = mine ? PyObject_GetAttrString((PyObject *)StreamBrowser_Type, "_print") : NULL;
+    refbrowser_state *st = pym_type_state(Py_TYPE(b), &module_def);
+    PyObject *mine = st ? PyObject_GetAttrString((PyObject *)Py_TYPE(b), "_print") : NULL;
+    PyObject *base = mine ? PyObject_GetAttrString((PyObject *)st->streambrowser_type, "_print") : NULL;
     int r = base ? mine != base : -1;
     Py_XDECREF(base);
     Py_XDECREF(mine);
@@ -967,8 +991,9 @@ static int browser_print(Browser *b, PyObject *tree, PyObject *write, PyObject *
         goto done;
     int over = print_overridden(b);
     PyObject *self_print = over > 0 ? PyObject_GetAttrString((PyObject *)b, "_print") : NULL;
-    if (over == 0 || self_print)
-        rc = print_tree_text(t, write, b->maxdepth, glyphs, prefix, carryon, self_print);
+    refbrowser_state *st = pym_type_state(Py_TYPE(b), &module_def);
+    if (st && (over == 0 || self_print))
+        rc = print_tree_text(st->node_type, t, write, b->maxdepth, glyphs, prefix, carryon, self_print);
     Py_XDECREF(self_print);
     Py_DECREF(t);
 done:
@@ -1236,17 +1261,6 @@ static PyMethodDef module_methods[] = {
 };
 
 
-static PyTypeObject *make_type(PyObject *m, PyType_Spec *spec, PyTypeObject *base)
-{
-    PyTypeObject *t = (PyTypeObject *)PyType_FromModuleAndSpec(m, spec, (PyObject *)base);
-    const char *name = strrchr(spec->name, '.') + 1;
-    if (!t || PyModule_AddObjectRef(m, name, (PyObject *)t) < 0) {
-        Py_XDECREF(t);
-        return NULL;
-    }
-    return t; /* a reference kept for the process, as the module's globals */
-}
-
 static int module_exec(PyObject *m)
 {
     if (pym_module_attach(m) < 0)
@@ -1256,19 +1270,20 @@ static int module_exec(PyObject *m)
          !(S_hline = PyUnicode_InternFromString("hline")) || !(S_vline = PyUnicode_InternFromString("vline")) ||
          !(S_cross = PyUnicode_InternFromString("cross")) || !(S_space = PyUnicode_InternFromString("space"))))
         return -1;
-    Py_XSETREF(gui_default_func, PyObject_GetAttrString(m, "gui_default_str_function"));
-    if (!gui_default_func || !(Node_Type = make_type(m, &Node_spec, NULL)) ||
-        !(RefBrowser_Type = make_type(m, &RefBrowser_spec, NULL)) ||
-        !(StreamBrowser_Type = make_type(m, &StreamBrowser_spec, RefBrowser_Type)) ||
-        !(ConsoleBrowser_Type = make_type(m, &ConsoleBrowser_spec, StreamBrowser_Type)) ||
-        !(FileBrowser_Type = make_type(m, &FileBrowser_spec, StreamBrowser_Type)) ||
-        !(InteractiveBrowser_Type = make_type(m, &InteractiveBrowser_spec, RefBrowser_Type)))
+    refbrowser_state *st = state_of(m);
+    st->gui_default_func = PyObject_GetAttrString(m, "gui_default_str_function");
+    if (!st->gui_default_func || !(st->node_type = pym_module_add_type(m, &Node_spec, NULL)) ||
+        !(st->refbrowser_type = pym_module_add_type(m, &RefBrowser_spec, NULL)) ||
+        !(st->streambrowser_type = pym_module_add_type(m, &StreamBrowser_spec, st->refbrowser_type)) ||
+        !(st->consolebrowser_type = pym_module_add_type(m, &ConsoleBrowser_spec, st->streambrowser_type)) ||
+        !(st->filebrowser_type = pym_module_add_type(m, &FileBrowser_spec, st->streambrowser_type)) ||
+        !(st->interactivebrowser_type = pym_module_add_type(m, &InteractiveBrowser_spec, st->refbrowser_type)))
         goto error;
     const char *glyph_names[4] = {"hline", "vline", "cross", "space"};
     const char *glyphs[4] = {"-", "|", "+", " "};
     for (int i = 0; i < 4; i++) {
         PyObject *g = PyUnicode_FromString(glyphs[i]);
-        int rc = g ? PyObject_SetAttrString((PyObject *)StreamBrowser_Type, glyph_names[i], g) : -1;
+        int rc = g ? PyObject_SetAttrString((PyObject *)st->streambrowser_type, glyph_names[i], g) : -1;
         Py_XDECREF(g);
         if (rc < 0)
             goto error;
@@ -1276,6 +1291,37 @@ static int module_exec(PyObject *m)
     return 0;
 error:
     return -1;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    refbrowser_state *st = state_of(m);
+    Py_VISIT(st->node_type);
+    Py_VISIT(st->refbrowser_type);
+    Py_VISIT(st->streambrowser_type);
+    Py_VISIT(st->consolebrowser_type);
+    Py_VISIT(st->filebrowser_type);
+    Py_VISIT(st->interactivebrowser_type);
+    Py_VISIT(st->gui_default_func);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    refbrowser_state *st = state_of(m);
+    Py_CLEAR(st->node_type);
+    Py_CLEAR(st->refbrowser_type);
+    Py_CLEAR(st->streambrowser_type);
+    Py_CLEAR(st->consolebrowser_type);
+    Py_CLEAR(st->filebrowser_type);
+    Py_CLEAR(st->interactivebrowser_type);
+    Py_CLEAR(st->gui_default_func);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
 }
 
 static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
@@ -1286,9 +1332,12 @@ static struct PyModuleDef module_def = {
     .m_doc = "Tree-like exploration of object referrers, as Pympler's refbrowser module, in C.\n\n"
              "RefBrowser, StreamBrowser, ConsoleBrowser, FileBrowser, InteractiveBrowser.\n"
              "See docs/refbrowser.md.",
-    .m_size = 0,
+    .m_size = sizeof(refbrowser_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC PyInit_refbrowser(void)

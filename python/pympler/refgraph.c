@@ -395,7 +395,7 @@ done:
 static int sizes_of(PyObject *objs, pym_wsize *sizes, pym_wsize *total)
 {
     pym_sizer z;
-    if (pym_sizer_init(&z, NULL) < 0)
+    if (pym_sizer_init(&z, NULL, NULL) < 0)
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(objs);
     int rc = -1;

@@ -15,16 +15,24 @@
 
 PyMODINIT_FUNC PyInit_summary(void);
 
-static PyObject *module_dict; /* owned: the module's __dict__ */
-static PyObject *itemgetter;  /* operator.itemgetter */
+/* What one import of the module keeps (its module state). */
+typedef struct {
+    PyObject *itemgetter; /* operator.itemgetter */
+} summary_state;
+
+static summary_state *state_of(PyObject *m)
+{
+    return (summary_state *)PyModule_GetState(m);
+}
 
 static const char *const SORTS[] = {"type", "#", "size"};
 static const char *const ORDERS[] = {"ascending", "descending"};
 
-/* summary.representations as it is now (borrowed; NULL if deleted). */
-static PyObject *reps_now(void)
+/* summary.representations as it is now, in the module m (borrowed; NULL if
+ * deleted): the user may replace it. */
+static PyObject *reps_now(PyObject *m)
 {
-    return PyDict_GetItemString(module_dict, "representations");
+    return PyDict_GetItemString(PyModule_GetDict(m), "representations");
 }
 
 /* ---- summarize, _repr ------------------------------------------------------ */
@@ -36,7 +44,7 @@ static PyObject *summarize(PyObject *m, PyObject *args, PyObject *kw)
     (void)m;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "O:summarize", kwlist, &objects))
         return NULL;
-    return pym_summarize(objects, reps_now());
+    return pym_summarize(objects, reps_now(m));
 }
 
 /* _repr(o, verbosity=1), vectorcall: callers such as the refbrowser call it
@@ -77,7 +85,7 @@ static PyObject *repr_(PyObject *m, PyObject *const *args, Py_ssize_t nargs, PyO
     Py_ssize_t verbosity = 1;
     if (vals[1] && pym_int_clipped(vals[1], "verbosity", &verbosity) < 0)
         return NULL;
-    return pym_type_key(vals[0], verbosity, reps_now(), 1);
+    return pym_type_key(vals[0], verbosity, reps_now(m), 1);
 }
 
 /* Key function for sort='type': _repr(row[0]). */
@@ -87,7 +95,7 @@ static PyObject *row_type_key(PyObject *m, PyObject *row)
     PyObject *first = PySequence_GetItem(row, 0);
     if (!first)
         return NULL;
-    PyObject *k = pym_type_key(first, 1, reps_now(), 1);
+    PyObject *k = pym_type_key(first, 1, reps_now(m), 1);
     Py_DECREF(first);
     return k;
 }
@@ -266,7 +274,7 @@ static PyObject *subtract(PyObject *m, PyObject *args, PyObject *kw)
     (void)m;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:_subtract", kwlist, &summary, &o))
         return NULL;
-    if (!(key = pym_type_key(o, 1, reps_now(), 1)))
+    if (!(key = pym_type_key(o, 1, reps_now(m), 1)))
         return NULL;
     {
         PyObject *sys_getsizeof = PySys_GetObject("getsizeof");
@@ -519,7 +527,7 @@ static int which(PyObject *v, const char *const *names, int n)
 }
 
 /* format_() as a list of lines. */
-static PyObject *format_lines(PyObject *rows, PyObject *limit, PyObject *sort, PyObject *order)
+static PyObject *format_lines(PyObject *m, PyObject *rows, PyObject *limit, PyObject *sort, PyObject *order)
 {
     PyObject *local = NULL, *it = NULL, *row, *key = NULL, *res = NULL, *sl = NULL, *cut = NULL;
     PyObject *meth = NULL, *kwargs = NULL, *empty = NULL;
@@ -546,9 +554,9 @@ static PyObject *format_lines(PyObject *rows, PyObject *limit, PyObject *sort, P
         goto done;
     }
     if (s == 0)
-        key = PyDict_GetItemString(module_dict, "_row_type_key"), Py_XINCREF(key);
+        key = PyDict_GetItemString(PyModule_GetDict(m), "_row_type_key"), Py_XINCREF(key);
     else
-        key = PyObject_CallFunction(itemgetter, "i", s);
+        key = PyObject_CallFunction(state_of(m)->itemgetter, "i", s);
     if (!key) {
         if (!PyErr_Occurred())
             PyErr_SetString(PyExc_RuntimeError, "pympler.summary._row_type_key is missing");
@@ -602,7 +610,7 @@ done:
 
 /* The lines of format_/print_(rows, limit=15, sort='size', order='descending')
  * as a list: the arguments parsed for fname, the defaults filled in. */
-static PyObject *format_args_lines(const char *fname, PyObject *args, PyObject *kw)
+static PyObject *format_args_lines(PyObject *m, const char *fname, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"rows", "limit", "sort", "order", NULL};
     PyObject *rows, *limit = NULL, *sort = NULL, *order = NULL;
@@ -613,7 +621,7 @@ static PyObject *format_args_lines(const char *fname, PyObject *args, PyObject *
     PyObject *lim = limit ? Py_NewRef(limit) : PyLong_FromLong(15);
     PyObject *srt = sort ? Py_NewRef(sort) : PyUnicode_FromString("size");
     PyObject *ord = order ? Py_NewRef(order) : PyUnicode_FromString("descending");
-    PyObject *lines = (lim && srt && ord) ? format_lines(rows, lim, srt, ord) : NULL;
+    PyObject *lines = (lim && srt && ord) ? format_lines(m, rows, lim, srt, ord) : NULL;
     Py_XDECREF(lim);
     Py_XDECREF(srt);
     Py_XDECREF(ord);
@@ -623,7 +631,7 @@ static PyObject *format_args_lines(const char *fname, PyObject *args, PyObject *
 static PyObject *format_(PyObject *m, PyObject *args, PyObject *kw)
 {
     (void)m;
-    PyObject *lines = format_args_lines("format_", args, kw);
+    PyObject *lines = format_args_lines(m, "format_", args, kw);
     if (!lines)
         return NULL;
     PyObject *it = PyObject_GetIter(lines);
@@ -634,7 +642,7 @@ static PyObject *format_(PyObject *m, PyObject *args, PyObject *kw)
 static PyObject *print_(PyObject *m, PyObject *args, PyObject *kw)
 {
     (void)m;
-    PyObject *lines = format_args_lines("print_", args, kw);
+    PyObject *lines = format_args_lines(m, "print_", args, kw);
     if (!lines)
         return NULL;
     int rc = pym_print_lines(lines);
@@ -648,7 +656,7 @@ static PyObject *init_representations(PyObject *m, PyObject *unused)
 {
     (void)m;
     (void)unused;
-    PyObject *reps = reps_now();
+    PyObject *reps = reps_now(m);
     if (!reps) {
         PyErr_SetString(PyExc_NameError, "name 'representations' is not defined");
         return NULL;
@@ -700,13 +708,12 @@ static int module_exec(PyObject *m)
 {
     if (pym_module_attach(m) < 0)
         return -1;
-    if (!itemgetter) {
-        PyObject *op = PyImport_ImportModule("operator");
-        itemgetter = op ? PyObject_GetAttrString(op, "itemgetter") : NULL;
-        Py_XDECREF(op);
-        if (!itemgetter)
-            return -1;
-    }
+    summary_state *st = state_of(m);
+    PyObject *op = PyImport_ImportModule("operator");
+    st->itemgetter = op ? PyObject_GetAttrString(op, "itemgetter") : NULL;
+    Py_XDECREF(op);
+    if (!st->itemgetter)
+        return -1;
     PyObject *reps = NULL, *re = NULL, *pat = NULL;
     if (pym_module_add(m, "re", "re", NULL) < 0 || pym_module_add(m, "sys", "sys", NULL) < 0 ||
         pym_module_add(m, "types", "types", NULL) < 0)
@@ -726,13 +733,29 @@ static int module_exec(PyObject *m)
     if (PyModule_AddObjectRef(m, "getsizeof", PySys_GetObject("getsizeof")) < 0)
         goto fail;
     Py_DECREF(re);
-    Py_XSETREF(module_dict, Py_NewRef(PyModule_GetDict(m)));
     return 0;
 fail:
     Py_XDECREF(pat);
     Py_XDECREF(reps);
     Py_XDECREF(re);
     return -1;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    Py_VISIT(state_of(m)->itemgetter);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    Py_CLEAR(state_of(m)->itemgetter);
+    return 0;
+}
+
+static void module_free(void *m)
+{
+    module_clear((PyObject *)m);
 }
 
 static PyModuleDef_Slot module_slots[] = PYM_MODULE_SLOTS(module_exec);
@@ -742,9 +765,12 @@ static struct PyModuleDef module_def = {
     .m_name = "pympler.summary",
     .m_doc = "Summaries of object lists, as Pympler's summary module, in C.\n\n"
              "A summary is a list of [type, count, total size] rows.",
-    .m_size = 0,
+    .m_size = sizeof(summary_state),
     .m_methods = module_methods,
     .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
 };
 
 PyMODINIT_FUNC PyInit_summary(void)

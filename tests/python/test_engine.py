@@ -104,6 +104,78 @@ def test_reimport_gives_working_modules():
     assert counts == ['1', '1', '1'] and int(nodes) >= 2
 
 
+# Two imports of a module that keeps state (its heap types, the shared
+# Asizer, the proc root, the debug-garbage flags) are independent: each
+# works with its own types and state, and the first one's types are freed
+# with it (module state, not C statics).
+REIMPORT = r'''
+    import gc, importlib, io, json, sys, weakref
+    gc.disable()
+    MODS = ['asizeof', 'summary', 'refbrowser', 'process', 'garbagegraph']
+    old = {m: importlib.import_module('pympler.' + m) for m in MODS}
+    for m in MODS:
+        sys.modules.pop('pympler.' + m)
+    new = {m: importlib.import_module('pympler.' + m) for m in MODS}
+    out = {}
+    oa, na = old['asizeof'], new['asizeof']
+    out['distinct'] = [oa.Asizer is not na.Asizer, oa.Asized is not na.Asized, oa._asizer is not na._asizer,
+                       type(oa._asizer) is oa.Asizer, type(na._asizer) is na.Asizer,
+                       old['process'].ThreadInfo is not new['process'].ThreadInfo,
+                       old['refbrowser']._Node is not new['refbrowser']._Node,
+                       old['garbagegraph'].GarbageGraph is not new['garbagegraph'].GarbageGraph]
+    x = [1, 2, (3.5, 'abc')]
+    ao, an = oa.asized(x, detail=1), na.asized(x, detail=1)
+    out['asized'] = [type(ao) is oa.Asized, type(an) is na.Asized, type(ao.refs[0]) is oa.Asized,
+                     ao.size == an.size == na.asizeof(x) == oa.asizeof(x)]
+    op, np_ = old['process'], new['process']
+    op._set_proc_root('/nonexistent')
+    out['proc_root'] = [op._ProcessMemoryInfoProc().update(), np_._ProcessMemoryInfoProc().update()]
+    root = ['root']
+    holder = [root]
+    out['browse'] = []
+    for b in (old['refbrowser'], new['refbrowser']):
+        s = io.StringIO()
+        b.StreamBrowser(root, maxdepth=1, str_func=lambda o: type(o).__name__, stream=s).print_tree()
+        out['browse'].append(s.getvalue().splitlines()[0])
+    og, ng = old['garbagegraph'], new['garbagegraph']
+    class Cyc:
+        pass
+    c = Cyc()
+    c.me = c
+    del c
+    g = og.GarbageGraph()
+    out['garbage'] = [type(g) is og.GarbageGraph, [type(o).__name__ for o in g.objects].count('Cyc')]
+    og.start_debug_garbage()
+    gc.set_debug(gc.DEBUG_LEAK)
+    ng.end_debug_garbage()  # nothing saved in this import: flags 0, collector enabled
+    out['flags'] = [gc.get_debug(), gc.isenabled()]
+    gc.set_debug(gc.DEBUG_STATS)
+    og.end_debug_garbage()  # what the old import saved: 0 and disabled
+    out['flags'] += [gc.get_debug(), gc.isenabled()]
+    gc.disable()
+    refs = [weakref.ref(t) for t in (oa.Asizer, oa.Asized, op._ProcessMemoryInfo, old['refbrowser']._Node,
+                                     og.GarbageGraph)]
+    del oa, ao, op, og, g, old, b
+    gc.collect()
+    out['freed'] = [r() is None for r in refs]
+    out['after'] = [na.asizeof(x) == an.size, ng.GarbageGraph().count >= 0]
+    print(json.dumps(out))
+'''
+
+
+def test_reimport_keeps_two_independent_imports():
+    import json
+    out = json.loads(run_python(REIMPORT, our_path()))
+    assert out['distinct'] == [True] * 8
+    assert out['asized'] == [True, True, True, True]
+    assert out['proc_root'] == [False, True]
+    assert out['browse'] == ['list-+-list', 'list-+-list']
+    assert out['garbage'] == [True, 1]
+    assert out['flags'] == [0, True, 0, False]
+    assert out['freed'] == [True] * 5
+    assert out['after'] == [True, True]
+
+
 SUBINTERP = r'''
     import _testcapi, sys
     for m in sys.argv[1:]:
