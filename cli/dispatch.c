@@ -22,6 +22,7 @@ const char *pym_cli_exit_help(void)
 #define PYM_EXIT_HELP_(name, status, meaning) "  " #status "  " meaning "\n"
         PYM_EXIT_MAP(PYM_EXIT_HELP_)
 #undef PYM_EXIT_HELP_
+        "  141  stdout is a closed pipe (| head): the report ended there, quietly\n"
         "  130  the program was interrupted (uncaught KeyboardInterrupt)\n"
         "  a program's own sys.exit(N) gives N\n";
 }
@@ -36,7 +37,8 @@ static void print_help(void)
            "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    printf("\n'pympler COMMAND --help' describes a command.  Manual: docs/pympler.1, docs/cli.md.\n"
+    printf("\n'pympler COMMAND --help' describes a command.  Manual: man pympler (docs/pympler.1 and\n"
+           "docs/cli.md in the source tree).\n"
            "\noptions:\n  -h, --help  show this help and exit\n  --version   print the version and exit\n\n%s",
            pym_cli_exit_help());
     fflush(stdout);
@@ -56,7 +58,7 @@ int pym_cli_parse(int argc, char **argv, pym_cli_invocation **inv)
         return PYM_EXIT_OK;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("pympler 1.1 (Pympler in C)\n");
+        printf("pympler %s (Pympler in C %s)\n", PYM_PYMPLER_VERSION, PYM_DIST_VERSION);
         fflush(stdout);
         return PYM_EXIT_OK;
     }
