@@ -201,19 +201,19 @@ void pym_output_undivert(int saved);
  * PYM_EXIT_OUTPUT after one line on stderr. */
 int pym_output_check(const pym_output *out);
 /* Write data (bytes or str, str encoded UTF-8 for files) to the output:
- * through sys.stdout (its .buffer for bytes), or atomically to the file
- * (temporary file in the same directory, fsync, rename: nothing half-written
- * is ever left at the path).  Returns -1 when written, else PYM_EXIT_OUTPUT
- * after one line on stderr (the Python error, if any, cleared). */
+ * to stdout after flushing sys.stdout (on descriptor 1 directly, str
+ * encoded as sys.stdout encodes; through sys.stdout when it was replaced),
+ * or atomically to the file (temporary file in the same directory, fsync,
+ * rename: nothing half-written is ever left at the path; a device or FIFO
+ * is written in place).  Returns -1 when written, else PYM_EXIT_OUTPUT after
+ * one line on stderr naming the target, or PYM_EXIT_PIPE quietly for a
+ * closed pipe on stdout (the Python error, if any, cleared). */
 int pym_output_write(const pym_output *out, PyObject *data);
 /* After a failed write to sys.stdout (the exception pending): a closed pipe
  * (EPIPE) returns PYM_EXIT_PIPE quietly, anything else PYM_EXIT_OUTPUT after
  * "pympler: error writing output to stdout: REASON" on stderr.  The
  * exception is cleared and descriptor 1 left on /dev/null. */
 int pym_stdout_error(void);
-/* Write a str and a newline to sys.stdout.  Returns 0 or -1
- * with an exception set. */
-int pym_stdout_write_line(PyObject *text);
 /* Flush sys.stdout and sys.stderr.  Returns 0 or -1 with an exception set. */
 int pym_stdio_flush(void);
 

@@ -112,9 +112,10 @@ done:
     return d;
 }
 
-/* Where the sizes go: line by line to sys.stdout (report NULL), or into
+/* Where the sizes go: line by line to stdout (report NULL), or into
  * report: a list of lines (text) or of value dicts (json). */
 typedef struct {
+    const pym_output *out;
     int json;
     PyObject *report;
     int out_status; /* >= 0: a write to stdout failed with this status */
@@ -144,7 +145,7 @@ static int sizes(const state_t *st, int embedded, sink *k)
         if (sized == NULL)
             goto done;
         if (k->json) {
-            PyObject *d = sized_dict(sized, 0), *expr = d ? PyUnicode_FromString(st->exprs[i]) : NULL;
+            PyObject *d = sized_dict(sized, 0), *expr = d ? PyUnicode_DecodeFSDefault(st->exprs[i]) : NULL;
             /* "expr" first in the document */
             text = expr ? Py_BuildValue("{sOsOsOsOsO}", "expr", expr, "name", PyDict_GetItemString(d, "name"), "size",
                                           PyDict_GetItemString(d, "size"), "flat", PyDict_GetItemString(d, "flat"),
@@ -161,9 +162,16 @@ static int sizes(const state_t *st, int embedded, sink *k)
             if (k->report != NULL) {
                 if (PyList_Append(k->report, text) < 0)
                     goto done;
-            } else if (pym_stdout_write_line(text) < 0) {
-                k->out_status = pym_stdout_error();
-                goto done;
+            } else {
+                PyObject *nl = PyUnicode_FromFormat("%U\n", text);
+                int w = nl ? pym_output_write(k->out, nl) : -2;
+                Py_XDECREF(nl);
+                if (w == -2)
+                    goto done;
+                if (w >= 0) { /* reported */
+                    k->out_status = w;
+                    goto done;
+                }
             }
         }
         Py_CLEAR(text);
@@ -194,8 +202,10 @@ static PyObject *report_text(const state_t *st, const sink *k)
         Py_XDECREF(sep);
         return text;
     }
-    doc = Py_BuildValue("{sissszsO}", "version", PYM_ASIZEOF_JSON_VERSION, "command", "asizeof", "setup",
-                        st->value[O_SETUP], "values", k->report);
+    PyObject *setup = st->value[O_SETUP] ? PyUnicode_DecodeFSDefault(st->value[O_SETUP]) : Py_NewRef(Py_None);
+    doc = setup ? Py_BuildValue("{sisssNsO}", "version", PYM_ASIZEOF_JSON_VERSION, "command", "asizeof", "setup", setup,
+                                "values", k->report)
+                : NULL;
     if (doc == NULL)
         return NULL;
     for (int i = 0; i < 3; i++) {
@@ -218,7 +228,7 @@ static int run(void *state, int embedded)
 {
     state_t *st = state;
     pym_output out = {st->value[O_OUTPUT], st->format};
-    sink k = {!strcmp(st->format, "json"), NULL, -1};
+    sink k = {&out, !strcmp(st->format, "json"), NULL, -1};
     int code = pym_output_check(&out), saved;
     PyObject *text;
 

@@ -257,20 +257,68 @@ static int write_file_atomic(const char *path, const char *data, size_t n)
     return 0;
 }
 
-/* Write to sys.stdout: str through it, bytes through its buffer. */
+/* str data encoded as sys.stdout (out) encodes: its encoding and errors. */
+static PyObject *encode_as(PyObject *out, PyObject *data)
+{
+    PyObject *enc = PyObject_GetAttrString(out, "encoding"), *errs = enc ? PyObject_GetAttrString(out, "errors") : NULL;
+    const char *e = enc && PyUnicode_Check(enc) ? PyUnicode_AsUTF8(enc) : NULL;
+    const char *r = errs && PyUnicode_Check(errs) ? PyUnicode_AsUTF8(errs) : NULL;
+    PyObject *bytes;
+
+    PyErr_Clear(); /* a stream without them: UTF-8, strict */
+    bytes = PyUnicode_AsEncodedString(data, e ? e : "utf-8", r ? r : "strict");
+    Py_XDECREF(errs);
+    Py_XDECREF(enc);
+    return bytes;
+}
+
+/* Write to stdout.  sys.stdout is flushed first (what the program and the
+ * command printed comes before the report).  When sys.stdout is on
+ * descriptor 1, the report's bytes are written there directly, every
+ * write checked and a short one continued: io's buffered writer takes the
+ * short write that a file size limit or a pipe closing meanwhile gives for
+ * success and drops the rest.  Otherwise (sys.stdout replaced by something
+ * else) through sys.stdout, bytes through its .buffer. */
 static int write_stdout(PyObject *data)
 {
     PyObject *out = PySys_GetObject("stdout"); /* borrowed */
-    PyObject *target, *r;
+    PyObject *target, *r, *bytes;
+    int fd, rc, err = 0;
 
-    if (out == NULL || out == Py_None) {
-        PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
+    if (out == NULL || out == Py_None) { /* descriptor 1 was closed at start */
+        errno = EBADF;
+        PyErr_SetFromErrno(PyExc_OSError);
         return -1;
+    }
+    if (pym_stdio_flush() < 0)
+        return -1;
+    fd = PyObject_AsFileDescriptor(out);
+    if (fd < 0)
+        PyErr_Clear();
+    if (fd == STDOUT_FILENO) {
+        bytes = PyUnicode_Check(data) ? encode_as(out, data) : Py_NewRef(data);
+        if (bytes == NULL)
+            return -1;
+        if (!PyBytes_Check(bytes)) {
+            Py_DECREF(bytes);
+            PyErr_SetString(PyExc_TypeError, "the report is not text or bytes");
+            return -1;
+        }
+        Py_BEGIN_ALLOW_THREADS
+        rc = write_all(STDOUT_FILENO, PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes));
+        if (rc != 0)
+            err = errno;
+        Py_END_ALLOW_THREADS
+        Py_DECREF(bytes);
+        if (rc != 0) {
+            errno = err;
+            PyErr_SetFromErrno(PyExc_OSError);
+            return -1;
+        }
+        return 0;
     }
     if (PyUnicode_Check(data))
         return PyFile_WriteObject(data, out, Py_PRINT_RAW) < 0 ? -1 : pym_stdio_flush();
-    if (pym_stdio_flush() < 0)
-        return -1;
     target = PyObject_GetAttrString(out, "buffer");
     if (target == NULL)
         return -1;
@@ -316,18 +364,5 @@ int pym_stdio_flush(void)
             return -1;
         Py_DECREF(r);
     }
-    return 0;
-}
-
-int pym_stdout_write_line(PyObject *text)
-{
-    PyObject *out = PySys_GetObject("stdout"); /* borrowed */
-
-    if (out == NULL || out == Py_None) {
-        PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
-        return -1;
-    }
-    if (PyFile_WriteObject(text, out, Py_PRINT_RAW) < 0 || PyFile_WriteString("\n", out) < 0)
-        return -1;
     return 0;
 }
