@@ -508,3 +508,12 @@ def test_docs_and_help_agree_on_the_output_rules():
         assert '--where' in doc
     for doc in (md, man):
         assert 'never ran' in doc
+
+
+def test_a_report_not_written_decides_the_status_over_the_programs():
+    with open('/dev/full', 'wb') as full:
+        p = run_raw(('summary', '-n', '2', '-c', 'import sys; sys.exit(3)'), stdout=full)
+    assert p.returncode == OUTPUT
+    assert p.stderr == b'pympler: error writing output to stdout: No space left on device\n'
+    with open('/dev/null', 'wb') as null:
+        assert run_raw(('summary', '-n', '2', '-c', 'import sys; sys.exit(3)'), stdout=null).returncode == 3
