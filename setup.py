@@ -87,6 +87,9 @@ setup(
     # the module sources sit in the package directories: keep them out of the wheel
     exclude_package_data={"": ["*.c", "*.h", "*.inc"]},
     ext_modules=ext_modules,
+    # `man pympler` after pip install: <prefix>/share/man/man1 is on man's
+    # path for a venv or prefix whose bin/ is on PATH
+    data_files=[("share/man/man1", ["docs/pympler.1"])],
     cmdclass={"build_ext": BuildWithEngine},
     # keep setuptools' own build tree apart from the Makefile's
     options={"build": {"build_base": "build/setuptools"}},

@@ -22,6 +22,17 @@
 
 #include <stddef.h>
 
+/* ---------------------------------------------------------------- versions */
+
+/* The Pympler API this implements (pympler.__version__), and the version of
+ * the distribution (pyproject.toml's, which pip shows: Pympler's with a
+ * local label, so that neither pip nor a person takes it for Pympler 1.1
+ * itself, while `pympler==1.1` requirements still accept it).  Printed by
+ * `pympler --version`; tests/python/test_cli_io.py checks both agree with
+ * the package and pyproject.toml. */
+#define PYM_PYMPLER_VERSION "1.1"
+#define PYM_DIST_VERSION "1.1+c.1"
+
 /* ---------------------------------------------------------------- exit statuses */
 
 /* X(NAME, status, meaning): the exit statuses of the command, defined once;
@@ -44,6 +55,10 @@ enum {
 /* Exit status of an uncaught KeyboardInterrupt (128 + SIGINT, as a shell
  * reports python3 killed by Ctrl-C). */
 #define PYM_EXIT_INTERRUPT 130
+/* Exit status when stdout is a closed pipe (`pympler ... | head`): 128 +
+ * SIGPIPE, as a shell reports a tool that SIGPIPE ended; nothing is printed
+ * (output.c). */
+#define PYM_EXIT_PIPE 141
 
 /* "exit status:" lines for the help texts (a static string). */
 const char *pym_cli_exit_help(void);
@@ -89,6 +104,15 @@ int pym_cmd_parsed(void *st, int code, void **out);
 /* Report a usage error "pympler CMD: message (try 'pympler CMD --help')" on
  * stderr; returns PYM_EXIT_USAGE.  fmt has one %s for arg. */
 int pym_usage_error(const char *cmd, const char *fmt, const char *arg);
+/* The format the extension of an -o path names, among those valid() accepts
+ * (NULL: any): .txt text, .json, .svg, .png, .pdf, .dot or .gv dot, in any
+ * case.  Returns 1 with *fmt set (a static string), 0 with *fmt NULL when
+ * there is no extension (or path is NULL or "-": stdout), -1 when the
+ * extension names no format.  A command with an option "--format" (and
+ * "--output") gets from pym_cmd_parse: an unknown extension without
+ * --format, and png or pdf to a terminal, are usage errors; its --help
+ * describes the output. */
+int pym_format_of_path(const char *path, int (*valid)(const char *), const char **fmt);
 /* Validators for pym_opt.valid: 1 when the value is acceptable. */
 int pym_opt_is_integer(const char *s);
 int pym_opt_is_nonneg_integer(const char *s);
@@ -133,6 +157,11 @@ int pym_program_from_args(pym_program *prog, const char *cmd, const char **pos, 
 typedef struct {
     int status;  /* the exit status python3 would have given */
     int interrupted; /* 1: an uncaught KeyboardInterrupt */
+    /* 1: the program's main code began to run.  0: it never ran -- a
+     * SyntaxError in the script or -c code, -m of a module that cannot be
+     * found or compiled, a directory without __main__.py; python3's error
+     * has been printed and status is python3's (1): no report follows. */
+    int started;
 } pym_program_result;
 
 /* Run the program in this interpreter as python3 runs it: sys.argv, __main__,
@@ -148,13 +177,22 @@ int pym_program_run(const pym_program *prog, int embedded, pym_program_result *r
 
 /* Where a report goes: stdout ("-" or NULL) or a file written atomically. */
 typedef struct {
-    const char *path; /* NULL or "-": sys.stdout */
+    const char *path;   /* NULL or "-": sys.stdout */
+    const char *format; /* the report's format ("text", "json", "svg", ...); NULL: text */
 } pym_output;
 
-/* With an explicit `-o -` the report is all that goes to stdout: the
- * program's own stdout (file descriptor 1) goes to stderr meanwhile.
- * pym_output_divert returns the saved descriptor for pym_output_undivert, or
- * -1 when nothing was diverted (undivert(-1) does nothing). */
+/* 1 for the formats a machine reads (json, svg, png, pdf, dot): on stdout
+ * they are all that goes there. */
+int pym_format_is_machine(const char *fmt);
+/* 1 for the binary formats (png, pdf): never written to a terminal. */
+int pym_format_is_binary(const char *fmt);
+
+/* While the program (or --setup code and expressions) runs, its own stdout
+ * must not share stdout with a report in a machine format, nor with an
+ * explicit `-o -`: descriptor 1 then points at stderr (sys.stdout, C code
+ * and child processes alike write there).  pym_output_divert returns the
+ * saved descriptor for pym_output_undivert, or -1 when nothing was diverted
+ * (undivert(-1) does nothing). */
 int pym_output_divert(const pym_output *out);
 void pym_output_undivert(int saved);
 
@@ -163,16 +201,36 @@ void pym_output_undivert(int saved);
  * PYM_EXIT_OUTPUT after one line on stderr. */
 int pym_output_check(const pym_output *out);
 /* Write data (bytes or str, str encoded UTF-8 for files) to the output:
- * through sys.stdout (its .buffer for bytes), or atomically to the file
- * (temporary file in the same directory, fsync, rename: nothing half-written
- * is ever left at the path).  Returns -1 when written, else PYM_EXIT_OUTPUT
- * after one line on stderr (the Python error, if any, cleared). */
+ * to stdout after flushing sys.stdout (on descriptor 1 directly, str
+ * encoded as sys.stdout encodes; through sys.stdout when it was replaced),
+ * or atomically to the file (temporary file in the same directory, fsync,
+ * rename: nothing half-written is ever left at the path; a device or FIFO
+ * is written in place).  Returns -1 when written, else PYM_EXIT_OUTPUT after
+ * one line on stderr naming the target, or PYM_EXIT_PIPE quietly for a
+ * closed pipe on stdout (the Python error, if any, cleared). */
 int pym_output_write(const pym_output *out, PyObject *data);
-/* Write a str and a newline to sys.stdout.  Returns 0 or -1
- * with an exception set. */
-int pym_stdout_write_line(PyObject *text);
+/* After a failed write to sys.stdout (the exception pending): a closed pipe
+ * (EPIPE) returns PYM_EXIT_PIPE quietly, anything else PYM_EXIT_OUTPUT after
+ * "pympler: error writing output to stdout: REASON" on stderr.  The
+ * exception is cleared and descriptor 1 left on /dev/null. */
+int pym_stdout_error(void);
 /* Flush sys.stdout and sys.stderr.  Returns 0 or -1 with an exception set. */
 int pym_stdio_flush(void);
+
+/* ---------------------------------------------------------------- JSON (json.c) */
+
+/* Versions of the JSON reports (schemas in docs/cli.md); a version changes
+ * when a member changes meaning or goes away, not when one is added. */
+#define PYM_SUMMARY_JSON_VERSION 1
+#define PYM_ASIZEOF_JSON_VERSION 1
+
+/* obj (dicts, lists, str, int, bool, None) as JSON text (str): indented by
+ * 2, members in insertion order, ending in a newline; non-ASCII, control
+ * characters and lone surrogates escaped as \uXXXX. */
+PyObject *pym_json_text(PyObject *obj);
+/* {"exit_status", "kind" ("script", "module" or "command"), "target"}: the
+ * program of a report, as the garbage report has it. */
+PyObject *pym_json_program(const pym_program *prog, int exit_status);
 
 /* ---------------------------------------------------------------- Python helpers (pyutil.c) */
 

@@ -190,7 +190,7 @@ static PyObject *make_output(const state_t *st, Py_ssize_t *ncycles, Py_ssize_t 
 static int run(void *state, int embedded)
 {
     state_t *st = state;
-    pym_output out = {st->value[O_OUTPUT]};
+    pym_output out = {st->value[O_OUTPUT], st->format};
     pym_program_result res;
     Py_ssize_t ncycles = 0, nuncollectable = 0;
     PyObject *cls, *data;
@@ -216,7 +216,7 @@ static int run(void *state, int embedded)
         PyErr_Print();
         return PYM_EXIT_OUTPUT;
     }
-    if (res.interrupted) {
+    if (res.interrupted || !res.started) { /* no report: python3's error only */
         gc_end(&gs);
         return res.status;
     }

@@ -51,7 +51,9 @@ static int parse(int argc, char **argv, void **out)
     if (code < 0 && res.npos != 1) {
         code = pym_usage_error("refgraph", "%s", res.npos ? "one expression only" : "no expression given");
     } else if (code < 0) {
-        st->format = st->value[O_FORMAT] ? st->value[O_FORMAT] : pym_graph_format_of_path(st->value[O_OUTPUT]);
+        st->format = st->value[O_FORMAT];
+        if (st->format == NULL)
+            pym_format_of_path(st->value[O_OUTPUT], pym_graph_format_ok, &st->format);
         if (st->format == NULL)
             st->format = "svg";
     }
@@ -95,13 +97,16 @@ done:
 static int run(void *state, int embedded)
 {
     state_t *st = state;
-    pym_output out = {st->value[O_OUTPUT]};
+    pym_output out = {st->value[O_OUTPUT], st->format};
     PyObject *data;
-    int code = pym_output_check(&out), own;
+    int code = pym_output_check(&out), own, saved;
 
     if (code >= 0)
         return code;
+    /* the --setup code and the expression may print: not into the picture */
+    saved = pym_output_divert(&out);
     data = make_output(st, embedded, &own);
+    pym_output_undivert(saved);
     if (data == NULL) {
         if (own)
             return pym_report_exception();

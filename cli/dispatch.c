@@ -2,6 +2,7 @@
  * of subcommands, and the parse-then-run sequence both faces share. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,21 @@ const char *pym_cli_exit_help(void)
 #define PYM_EXIT_HELP_(name, status, meaning) "  " #status "  " meaning "\n"
         PYM_EXIT_MAP(PYM_EXIT_HELP_)
 #undef PYM_EXIT_HELP_
+        "  141  stdout is a closed pipe (| head): the report ended there, quietly\n"
         "  130  the program was interrupted (uncaught KeyboardInterrupt)\n"
         "  a program's own sys.exit(N) gives N\n";
+}
+
+/* The status after C-level output (help, version): a failed fflush of
+ * stdout is PYM_EXIT_OUTPUT with a message, or PYM_EXIT_PIPE quietly. */
+static int flush_c_stdout(int code)
+{
+    if (fflush(stdout) == 0)
+        return code;
+    if (errno == EPIPE)
+        return PYM_EXIT_PIPE;
+    fprintf(stderr, "pympler: error writing output to stdout: %s\n", strerror(errno));
+    return PYM_EXIT_OUTPUT;
 }
 
 static void print_help(void)
@@ -36,10 +50,10 @@ static void print_help(void)
            "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
-    printf("\n'pympler COMMAND --help' describes a command.  Manual: docs/pympler.1, docs/cli.md.\n"
+    printf("\n'pympler COMMAND --help' describes a command.  Manual: man pympler (docs/pympler.1 and\n"
+           "docs/cli.md in the source tree).\n"
            "\noptions:\n  -h, --help  show this help and exit\n  --version   print the version and exit\n\n%s",
            pym_cli_exit_help());
-    fflush(stdout);
 }
 
 int pym_cli_parse(int argc, char **argv, pym_cli_invocation **inv)
@@ -53,12 +67,11 @@ int pym_cli_parse(int argc, char **argv, pym_cli_invocation **inv)
         return pym_usage_error(NULL, "%s", "missing command");
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         print_help();
-        return PYM_EXIT_OK;
+        return flush_c_stdout(PYM_EXIT_OK);
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("pympler 1.1 (Pympler in C)\n");
-        fflush(stdout);
-        return PYM_EXIT_OK;
+        printf("pympler %s (Pympler in C %s)\n", PYM_PYMPLER_VERSION, PYM_DIST_VERSION);
+        return flush_c_stdout(PYM_EXIT_OK);
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i]->name))
@@ -66,9 +79,8 @@ int pym_cli_parse(int argc, char **argv, pym_cli_invocation **inv)
     if (cmd == NULL)
         return pym_usage_error(NULL, argv[1][0] == '-' ? "unknown option '%s'" : "unknown command '%s'", argv[1]);
     code = cmd->parse(argc, argv, &state);
-    fflush(stdout);
     if (code >= 0)
-        return code;
+        return flush_c_stdout(code);
     *inv = malloc(sizeof **inv);
     if (*inv == NULL) {
         free(state);

@@ -411,17 +411,7 @@ done:
 
 PyObject *pym_garbage_report_json(PyObject *report)
 {
-    PyObject *dumps = pym_import_attr("json", "dumps"), *args = NULL, *kw = NULL, *text = NULL, *nl = NULL;
-
-    args = dumps ? PyTuple_Pack(1, report) : NULL;
-    kw = args ? Py_BuildValue("{sisO}", "indent", 2, "sort_keys", Py_False) : NULL;
-    text = kw ? PyObject_Call(dumps, args, kw) : NULL;
-    nl = text ? PyUnicode_FromFormat("%U\n", text) : NULL;
-    Py_XDECREF(text);
-    Py_XDECREF(kw);
-    Py_XDECREF(args);
-    Py_XDECREF(dumps);
-    return nl;
+    return pym_json_text(report);
 }
 
 /* ---------------------------------------------------------------- text */

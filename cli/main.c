@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,15 @@ static int import_package(void)
 int main(int argc, char **argv)
 {
     pym_cli_invocation *inv;
-    int code = pym_cli_parse(argc, argv, &inv);
+    int code;
 
+    /* A file size limit (ulimit -f) makes write() fail with EFBIG, reported
+     * as a write error, instead of killing the command (the interpreter
+     * ignores SIGXFSZ too, once started). */
+#ifdef SIGXFSZ
+    signal(SIGXFSZ, SIG_IGN);
+#endif
+    code = pym_cli_parse(argc, argv, &inv);
     if (code < 0) {
         code = python_start(argc, argv);
         if (code == 0) {
@@ -117,10 +125,15 @@ int main(int argc, char **argv)
         }
         pym_cli_free(&inv);
     }
-    /* A failed output was reported already: one line per error. */
+    /* A failed output was reported already: one line per error.  A closed
+     * pipe is quiet (output.c). */
     if (fclose(stdout) != 0 && code == PYM_EXIT_OK) {
-        fprintf(stderr, "pympler: error writing output: %s\n", strerror(errno));
-        code = PYM_EXIT_OUTPUT;
+        if (errno == EPIPE) {
+            code = PYM_EXIT_PIPE;
+        } else {
+            fprintf(stderr, "pympler: error writing output to stdout: %s\n", strerror(errno));
+            code = PYM_EXIT_OUTPUT;
+        }
     }
     return code;
 }

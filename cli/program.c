@@ -19,6 +19,13 @@
  * Under python -m pympler, __main__ is pympler's own: the program gets a
  * fresh __main__ module (as the interpreter creates it) and sys.path[0] is
  * replaced rather than added to.
+ *
+ * Whether the program started (pym_program_result.started) is told apart
+ * without changing what python3 prints: a script or -c code that fails to
+ * compile raises an exception that has no traceback (no frame ran); for -m
+ * and a directory or zip, runpy._run_code is wrapped for the run, and the
+ * program started when runpy calls it (runpy's own errors -- no module, no
+ * __main__ -- and the module's compile errors come before that).
  */
 #include "cli.h"
 
@@ -203,16 +210,72 @@ static PyObject *absolute_script(const char *target)
 
 /* ---------------------------------------------------------------- running */
 
-/* runpy._run_module_as_main(name, alter_argv). */
-static PyObject *run_module(const char *name, int alter_argv)
-{
-    PyObject *fn = pym_import_attr("runpy", "_run_module_as_main"), *r;
+/* ---------------------------------------------------------------- did it start? */
 
-    if (fn == NULL)
+/* Set by run_code_hook when runpy begins to run the module's code. */
+static int main_code_started;
+
+/* runpy._run_code while run_module runs: puts the original (self) back,
+ * notes that the program starts, and calls it. */
+static PyObject *run_code_hook(PyObject *orig, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *runpy = PyImport_ImportModule("runpy");
+    int rc = runpy ? PyObject_SetAttrString(runpy, "_run_code", orig) : -1;
+
+    Py_XDECREF(runpy);
+    if (rc < 0)
         return NULL;
+    main_code_started = 1;
+    return PyObject_Vectorcall(orig, args, (size_t)nargs, kwnames);
+}
+
+static PyMethodDef run_code_hook_def = {"_run_code", (PyCFunction)(void (*)(void))run_code_hook,
+                                        METH_FASTCALL | METH_KEYWORDS, NULL};
+
+/* runpy._run_module_as_main(name, alter_argv), with runpy._run_code wrapped
+ * meanwhile: *started is 1 when the module's code began to run. */
+static PyObject *run_module(const char *name, int alter_argv, int *started)
+{
+    PyObject *runpy = PyImport_ImportModule("runpy"), *fn = NULL, *orig = NULL, *hook = NULL, *r = NULL;
+    PyObject *type, *value, *tb, *now;
+
+    *started = 0;
+    main_code_started = 0;
+    fn = runpy ? PyObject_GetAttrString(runpy, "_run_module_as_main") : NULL;
+    orig = fn ? PyObject_GetAttrString(runpy, "_run_code") : NULL;
+    hook = orig ? PyCFunction_New(&run_code_hook_def, orig) : NULL;
+    if (hook == NULL || PyObject_SetAttrString(runpy, "_run_code", hook) < 0)
+        goto done;
     r = PyObject_CallFunction(fn, "sO", name, alter_argv ? Py_True : Py_False);
-    Py_DECREF(fn);
+    *started = main_code_started;
+    /* put the original back when runpy never called the hook */
+    PyErr_Fetch(&type, &value, &tb);
+    now = PyObject_GetAttrString(runpy, "_run_code");
+    if (now == hook && PyObject_SetAttrString(runpy, "_run_code", orig) < 0)
+        PyErr_Clear();
+    if (now == NULL)
+        PyErr_Clear();
+    Py_XDECREF(now);
+    PyErr_Restore(type, value, tb);
+done:
+    Py_XDECREF(hook);
+    Py_XDECREF(orig);
+    Py_XDECREF(fn);
+    Py_XDECREF(runpy);
     return r;
+}
+
+/* 1 when the pending exception went through a frame (the code ran), 0 when
+ * it was raised before any (compiling). */
+static int pending_has_traceback(void)
+{
+    PyObject *type, *value, *tb;
+    int has;
+
+    PyErr_Fetch(&type, &value, &tb);
+    has = tb != NULL;
+    PyErr_Restore(type, value, tb);
+    return has;
 }
 
 /* A script file in dict d. */
@@ -335,14 +398,17 @@ int pym_program_run(const pym_program *prog, int embedded, pym_program_result *r
         return -1;
 
     /* the program: from here on, its errors are its own */
-    if (is_importer)
-        r = run_module("__main__", 0);
-    else if (prog->kind == PYM_PROG_SCRIPT)
-        r = run_file(prog->target, d);
-    else if (prog->kind == PYM_PROG_MODULE)
-        r = run_module(prog->target, 1);
-    else
-        r = PyRun_StringFlags(prog->target, Py_file_input, d, d, &cf);
+    if (is_importer) {
+        r = run_module("__main__", 0, &res->started);
+    } else if (prog->kind == PYM_PROG_MODULE) {
+        r = run_module(prog->target, 1, &res->started);
+    } else {
+        if (prog->kind == PYM_PROG_SCRIPT)
+            r = run_file(prog->target, d);
+        else
+            r = PyRun_StringFlags(prog->target, Py_file_input, d, d, &cf);
+        res->started = r != NULL || pending_has_traceback();
+    }
     if (r == NULL) {
         int system_exit = PyErr_ExceptionMatches(PyExc_SystemExit);
         res->status = pym_report_exception();

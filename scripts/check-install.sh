@@ -25,7 +25,19 @@ from pympler import _engine, asizeof
 assert _engine.python_version == '%d.%d' % sys.version_info[:2]
 assert asizeof.asizeof([1, 2, 3]) > 0
 print('check-install: %d modules import on Python %s from %s' % (len(names), _engine.python_version, sys.prefix))
+# the distribution is told apart from Pympler 1.1 (pyproject.toml); the API's version stays
+import importlib.metadata, pympler
+dist = importlib.metadata.version('pympler')
+assert dist.startswith('1.1+c.') and pympler.__version__ == '1.1', (dist, pympler.__version__)
+print('check-install: distribution pympler %s, pympler.__version__ %s' % (dist, pympler.__version__))
 PY
+man="$VENV/share/man/man1/pympler.1"
+test -f "$man" && cmp -s "$man" "$ROOT/docs/pympler.1" || { echo "check-install: no man page at $man"; exit 1; }
+echo "check-install: the man page is installed ($man)"
+case "$("$VENV/bin/pympler" --version)" in
+"pympler 1.1 (Pympler in C 1.1+c."*) echo "check-install: pympler --version names the distribution" ;;
+*) echo "check-install: unexpected pympler --version"; exit 1 ;;
+esac
 out=$("$VENV/bin/pympler" garbage "$ROOT/examples/cycles.py")
 case "$out" in
 *"Garbage: 24 objects"*) echo "check-install: the installed pympler command reports the example's garbage" ;;
