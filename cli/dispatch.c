@@ -23,7 +23,7 @@ const char *pym_cli_exit_help(void)
         PYM_EXIT_MAP(PYM_EXIT_HELP_)
 #undef PYM_EXIT_HELP_
         "  130  the program was interrupted (uncaught KeyboardInterrupt)\n"
-        "  a program's own sys.exit(N) gives N\n";
+        "  a program's own sys.exit(N) gives N\n" PYM_EXIT_RULES;
 }
 
 static void print_help(void)
