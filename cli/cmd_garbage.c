@@ -320,9 +320,16 @@ static int run(void *state, int embedded)
 
     if (code >= 0)
         return code;
-    /* imported before the program, so that its import is not the program's */
+    /* imported before the program, so that their imports are not the
+     * program's (tracemalloc and sysconfig make garbage when imported) */
     cls = pym_import_attr("pympler.garbagegraph", "GarbageGraph");
     Py_XDECREF(cls);
+    if (cls != NULL && st->where_frames) {
+        PyObject *a = pym_import_attr("tracemalloc", "start"), *b = a ? pym_import_attr("sysconfig", "get_paths") : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        cls = b ? cls : NULL;
+    }
     if (cls == NULL || gc_start(&gs) < 0 || (st->where_frames && tracemalloc_call("start", st->where_frames) < 0)) {
         if (cls != NULL)
             gc_end(&gs); /* releases what gc_start took */

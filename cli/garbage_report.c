@@ -369,6 +369,7 @@ static const type_info *type_lookup(type_table *t, PyTypeObject *type)
 
 typedef struct {
     PyObject *get;  /* tracemalloc.get_object_traceback */
+    PyObject *traceback; /* tracemalloc.Traceback */
     PyObject *skip; /* tuple of directory prefixes (str, ending in '/') that are not the user's */
     PyObject *keep; /* tuple of prefixes that are, though under a skipped one (site-packages) */
 } where_ctx;
@@ -376,6 +377,7 @@ typedef struct {
 static void where_free(where_ctx *w)
 {
     Py_CLEAR(w->get);
+    Py_CLEAR(w->traceback);
     Py_CLEAR(w->skip);
     Py_CLEAR(w->keep);
 }
@@ -400,7 +402,8 @@ static int where_init(where_ctx *w)
     paths = get_paths ? PyObject_CallNoArgs(get_paths) : NULL;
     Py_XDECREF(get_paths);
     w->get = paths ? pym_import_attr("tracemalloc", "get_object_traceback") : NULL;
-    if (w->get == NULL)
+    w->traceback = w->get ? pym_import_attr("tracemalloc", "Traceback") : NULL;
+    if (w->traceback == NULL)
         goto done;
     if (!PyDict_Check(paths)) {
         PyErr_SetString(PyExc_TypeError, "sysconfig.get_paths() is not a dict");
@@ -476,12 +479,36 @@ static PyObject *frame_dict(PyObject *frame)
     return d;
 }
 
+/* tracemalloc.get_object_traceback(obj). */
+static PyObject *traceback_of(const where_ctx *w, PyObject *obj)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    /* CPython 3.11's get_object_traceback looks for the memory block of an
+     * object whose type keeps its __dict__ before the object
+     * (Py_TPFLAGS_MANAGED_DICT: two pointers before the collector's header)
+     * at the collector's header, and finds nothing (3.12 fixed it).  Here
+     * the block is looked up where it starts: those two pointers and the
+     * header (two words) before the object. */
+    PyTypeObject *t = Py_TYPE(obj);
+    if (PyType_HasFeature(t, Py_TPFLAGS_MANAGED_DICT) && PyType_IS_GC(t)) {
+        uintptr_t start = (uintptr_t)obj - 2 * sizeof(uintptr_t) - 2 * sizeof(PyObject *);
+        PyObject *frames = _PyTraceMalloc_GetTraceback(0, start), *tb; /* domain 0: Python's allocators */
+        if (frames == NULL || frames == Py_None)
+            return frames;
+        tb = PyObject_CallOneArg(w->traceback, frames);
+        Py_DECREF(frames);
+        return tb;
+    }
+#endif
+    return PyObject_CallOneArg(w->get, obj);
+}
+
 /* {"site": {"file", "line"}, "frames": [...]} of obj: the innermost frame of
  * where it was allocated, and the innermost frames of the user's code,
  * innermost first; None when tracemalloc did not trace it. */
 static PyObject *where_of(const where_ctx *w, PyObject *obj)
 {
-    PyObject *tb = PyObject_CallOneArg(w->get, obj), *seq = NULL, *frames = NULL, *site = NULL, *r = NULL;
+    PyObject *tb = traceback_of(w, obj), *seq = NULL, *frames = NULL, *site = NULL, *r = NULL;
 
     if (tb == NULL || tb == Py_None)
         return tb;
@@ -1270,14 +1297,15 @@ PyObject *pym_garbage_report_text(PyObject *report, Py_ssize_t max_cycles, Py_ss
         if (!mem || !PyList_Check(mem) || line(lines, "") < 0)
             goto done;
         if (j - i == 1) {
-            if (line(lines, "Cycle %zd of %zd: %lld objects, %s bytes", i + 1, ncyc, get_ll(cy, "objects"),
-                     get_size_text(cy, sz, sizeof sz)) < 0)
+            if (line(lines, "Cycle %zd of %zd: %lld object%s, %s bytes", i + 1, ncyc, get_ll(cy, "objects"),
+                     get_ll(cy, "objects") == 1 ? "" : "s", get_size_text(cy, sz, sizeof sz)) < 0)
                 goto done;
         } else {
             PyObject *comp = composition(mem, width);
-            int r = comp ? line(lines, "Cycles %zd-%zd of %zd: %zd cycles of %lld objects each (%U), %s bytes in all; "
+            int r = comp ? line(lines, "Cycles %zd-%zd of %zd: %zd cycles of %lld object%s each (%U), %s bytes in all; "
                                        "the largest:",
-                                i + 1, j, ncyc, j - i, get_ll(cy, "objects"), comp, pym_wsize_str(sz, sizeof sz, 0, all))
+                                i + 1, j, ncyc, j - i, get_ll(cy, "objects"), get_ll(cy, "objects") == 1 ? "" : "s",
+                                comp, pym_wsize_str(sz, sizeof sz, 0, all))
                          : -1;
             Py_XDECREF(comp);
             if (r < 0)
