@@ -231,7 +231,7 @@ typedef struct {
     int ninclude;
     const char *const *exclude; /* --exclude */
     int nexclude;
-    int where;            /* 1: allocation sites from tracemalloc (it runs) */
+    PyObject *sites;      /* --where: pym_garbage_sites' dict (borrowed), else NULL */
     int exit_status;      /* the program's own exit status */
     const char *kind;     /* the program: "script", "module" or "command" */
     const char *target;   /* its script, module or code */
@@ -253,6 +253,11 @@ typedef struct {
  * when one of its members' types passes the filters (see docs/cli.md); an
  * object on no cycle when its own type does. */
 PyObject *pym_garbage_report(PyObject *graph, const pym_garbage_opts *opts, pym_garbage_counts *counts);
+/* The allocation sites of the objects (a list) while tracemalloc traces:
+ * {id(obj): {"site", "frames"} or None} (docs/cli.md, --where).  Taken
+ * before the report is made, so that tracemalloc can stop first: tracing
+ * the report's own allocations would cost more than the report. */
+PyObject *pym_garbage_sites(PyObject *objects);
 /* The report as JSON text (str). */
 PyObject *pym_garbage_report_json(PyObject *report);
 /* The report as the text table (str): at most max_cycles entries (a run of

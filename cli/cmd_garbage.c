@@ -46,7 +46,8 @@ static const char help_text[] =
     "  --exclude PATTERN  members whose type's module or file matches do not\n"
     "                  keep their cycle; repeatable.  A cycle is kept when one\n"
     "                  of its members is included (by an --include, or there is\n"
-    "                  none) and not excluded; an object on no cycle when it is\n"
+    "                  none) and not excluded; an object on no cycle is kept\n"
+    "                  when it is itself\n"
     "  --max-cycles N  cycles the text report lists (20; 0: all); a run of\n"
     "                  cycles of one shape is listed once\n"
     "  --max-members N members listed per cycle in the text report (12; 0: all)\n"
@@ -277,17 +278,41 @@ static int tracemalloc_call(const char *name, int nframes)
 
 /* ---------------------------------------------------------------- the report */
 
+/* --where: collect (what the program left joins gc.garbage, DEBUG_SAVEALL
+ * being set), take the allocation sites of gc.garbage's new objects, then
+ * stop tracemalloc, so that the report is made untraced.  New dict, or NULL
+ * with an exception (tracemalloc stopped either way). */
+static PyObject *take_sites(const gc_state *gs)
+{
+    PyObject *r = PyObject_CallMethod(gs->gc, "collect", NULL), *garbage = NULL, *objs = NULL, *sites = NULL;
+
+    garbage = r ? PyObject_GetAttrString(gs->gc, "garbage") : NULL;
+    if (garbage && !PyList_Check(garbage))
+        PyErr_SetString(PyExc_TypeError, "gc.garbage is not a list");
+    else if (garbage)
+        objs = PyList_GetSlice(garbage, gs->ngarbage, PyList_GET_SIZE(garbage));
+    sites = objs ? pym_garbage_sites(objs) : NULL;
+    if (tracemalloc_call("stop", 0) < 0)
+        Py_CLEAR(sites);
+    Py_XDECREF(objs);
+    Py_XDECREF(garbage);
+    Py_XDECREF(r);
+    return sites;
+}
+
 /* The GarbageGraph and the output data for st->format; the report's
  * numbers in *counts. */
-static PyObject *make_output(const state_t *st, int exit_status, pym_garbage_counts *counts)
+static PyObject *make_output(const state_t *st, const gc_state *gs, int exit_status, pym_garbage_counts *counts)
 {
     static const char *const kinds[] = {[PYM_PROG_SCRIPT] = "script", [PYM_PROG_MODULE] = "module",
                                         [PYM_PROG_COMMAND] = "command"};
     PyObject *cls = pym_import_attr("pympler.garbagegraph", "GarbageGraph"), *kw, *empty, *graph = NULL;
-    PyObject *report = NULL, *data = NULL;
-    pym_garbage_opts o = {st->include, st->ninclude, st->exclude,         st->nexclude, st->where_frames > 0,
+    PyObject *report = NULL, *data = NULL, *sites = NULL;
+    pym_garbage_opts o = {st->include, st->ninclude, st->exclude,         st->nexclude, NULL,
                           exit_status, kinds[st->prog.kind], st->prog.target};
 
+    if (cls && st->where_frames && (o.sites = sites = take_sites(gs)) == NULL)
+        Py_CLEAR(cls);
     kw = cls ? Py_BuildValue("{sO}", "reduce", st->value[O_REDUCE] ? Py_True : Py_False) : NULL;
     empty = kw ? PyTuple_New(0) : NULL;
     graph = empty ? PyObject_Call(cls, empty, kw) : NULL;
@@ -300,6 +325,7 @@ static PyObject *make_output(const state_t *st, int exit_status, pym_garbage_cou
         else
             data = pym_graph_bytes(graph, st->format);
     }
+    Py_XDECREF(sites);
     Py_XDECREF(report);
     Py_XDECREF(graph);
     Py_XDECREF(empty);
@@ -348,10 +374,8 @@ static int run(void *state, int embedded)
         gc_end(&gs);
         return res.status;
     }
-    data = make_output(st, res.status, &counts);
+    data = make_output(st, &gs, res.status, &counts);
     gc_end(&gs);
-    if (st->where_frames && tracemalloc_call("stop", 0) < 0)
-        PyErr_Clear(); /* the program may have stopped it */
     if (data == NULL) {
         fputs("pympler garbage: the report failed:\n", stderr);
         PyErr_Print();

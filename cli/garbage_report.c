@@ -538,6 +538,32 @@ done:
     return r;
 }
 
+PyObject *pym_garbage_sites(PyObject *objects)
+{
+    PyObject *sites = PyDict_New(), *seq = PySequence_Fast(objects, "not a list of objects");
+    where_ctx w;
+
+    if (sites == NULL || seq == NULL || where_init(&w) < 0) {
+        Py_XDECREF(seq);
+        Py_XDECREF(sites);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *obj = PySequence_Fast_GET_ITEM(seq, i), *id = PyLong_FromVoidPtr(obj);
+        PyObject *where = id ? where_of(&w, obj) : NULL;
+        int rc = where ? PyDict_SetItem(sites, id, where) : -1;
+        Py_XDECREF(id);
+        Py_XDECREF(where);
+        if (rc < 0) {
+            Py_CLEAR(sites);
+            break;
+        }
+    }
+    where_free(&w);
+    Py_DECREF(seq);
+    return sites;
+}
+
 /* ---------------------------------------------------------------- members and references */
 
 /* {"id", "type", "module", "size", "repr", "uncollectable", "finalizer"}
@@ -895,7 +921,6 @@ PyObject *pym_garbage_report(PyObject *graph, const pym_garbage_opts *opts, pym_
     scc_info *si = NULL;
     uint8_t *sel = NULL;
     type_table tt = {opts, NULL, NULL, 0, 0};
-    where_ctx wc = {0};
     cgraph c;
     int have_c = 0;
 
@@ -915,7 +940,7 @@ PyObject *pym_garbage_report(PyObject *graph, const pym_garbage_opts *opts, pym_
     if (cgraph_build(&c, graph, objects) < 0)
         goto done;
     have_c = 1;
-    if ((opts->where && where_init(&wc) < 0) || (tt.index = pym_ptrindex_new(64)) == NULL) {
+    if ((tt.index = pym_ptrindex_new(64)) == NULL) {
         if (!PyErr_Occurred())
             nomem();
         goto done;
@@ -952,8 +977,14 @@ PyObject *pym_garbage_report(PyObject *graph, const pym_garbage_opts *opts, pym_
             size[i] = 0;
             continue;
         }
-        if (opts->where && (where = where_of(&wc, obj)) == NULL)
-            goto done;
+        if (opts->sites) {
+            PyObject *id = PyLong_FromVoidPtr(obj);
+            where = id ? PyDict_GetItemWithError(opts->sites, id) : NULL; /* borrowed */
+            Py_XDECREF(id);
+            if (where == NULL && PyErr_Occurred())
+                goto done;
+            where = Py_NewRef(where ? where : Py_None); /* not in gc.garbage then: not traced */
+        }
         m = member(PyList_GET_ITEM(metadata, i), type_lookup(&tt, Py_TYPE(obj))->module, c.uncollect[i],
                    has_finalizer(Py_TYPE(obj)), where, &size[i]);
         Py_XDECREF(where);
@@ -986,7 +1017,6 @@ done:
     if (have_c)
         cgraph_free(&c);
     type_table_free(&tt);
-    where_free(&wc);
     Py_XDECREF(types);
     Py_XDECREF(cycles);
     Py_XDECREF(kept);

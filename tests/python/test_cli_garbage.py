@@ -114,7 +114,7 @@ def test_the_precedence_is_documented_alike():
     rule = 'when several apply: 4 (no report) wins; then garbage --fail-on\'s findings'
     assert rule in help_text and rule in cli('--help').stdout
     assert '--fail-status N' in help_text
-    assert 'when several apply' in md and '--fail-status' in md
+    assert 'When several apply' in md and '--fail-status N' in md and 'program.exit_status' in md
     assert 'When several apply' in man and '\\-\\-fail\\-status' in man
 
 
