@@ -1285,11 +1285,16 @@ PyObject *pym_garbage_report_text(PyObject *report, Py_ssize_t max_cycles, Py_ss
     ntypes = PyList_GET_SIZE(types);
     for (i = 0; i < ntypes && i < TEXT_MAX_TYPES; i++)
         widen(&width, PyList_GET_ITEM(types, i));
-    for (i = 0; i < ncyc; i++) { /* a bound on the members shown: all of the first cycle of each shape */
-        PyObject *mem = PyDict_GetItemString(PyList_GET_ITEM(cycles, i), "members");
+    /* the members shown: those of the first cycle of each entry (below) */
+    for (i = 0; i < ncyc && (max_cycles == 0 || entries < max_cycles); entries++) {
+        PyObject *cy = PyList_GET_ITEM(cycles, i), *mem = PyDict_GetItemString(cy, "members");
+        long long shape = get_ll(cy, "shape");
         for (Py_ssize_t j = 0; mem && j < PyList_GET_SIZE(mem) && (max_members == 0 || j < max_members); j++)
             widen(&width, PyList_GET_ITEM(mem, j));
+        for (i++; i < ncyc && get_ll(PyList_GET_ITEM(cycles, i), "shape") == shape; i++)
+            ;
     }
+    entries = 0;
     if (line(lines, "Garbage: %lld objects, %s bytes; %lld in %zd reference cycle%s; %lld uncollectable",
              get_ll(summary, "objects"), get_size_text(summary, sz, sizeof sz), get_ll(summary, "in_cycles"), ncyc,
              ncyc == 1 ? "" : "s", get_ll(summary, "uncollectable")) < 0)
@@ -1345,8 +1350,8 @@ PyObject *pym_garbage_report_text(PyObject *report, Py_ssize_t max_cycles, Py_ss
             goto done;
         i = j;
     }
-    if (i < ncyc && line(lines, "\n... %zd more cycles (--max-cycles 0 lists all; --format json lists them too)",
-                         ncyc - i) < 0)
+    if (i < ncyc && line(lines, "\n... %zd more cycle%s (--max-cycles 0 lists all; --format json lists them too)",
+                         ncyc - i, ncyc - i == 1 ? "" : "s") < 0)
         goto done;
     if (line(lines, "") < 0 || (flagged && line(lines, "U: uncollectable; F: has a finalizer (__del__)") < 0) ||
         line(lines, "Program exit status: %lld", get_ll(program, "exit_status")) < 0 || line(lines, "") < 0)
