@@ -36,15 +36,25 @@
 /* ---------------------------------------------------------------- exit statuses */
 
 /* X(NAME, status, meaning): the exit statuses of the command, defined once;
- * `pympler --help`, docs/pympler.1 and docs/cli.md list the same table.  A
- * program that ends with sys.exit(n) makes the command exit n (as python3
- * would), which may coincide with these. */
+ * `pympler --help`, docs/pympler.1 and docs/cli.md list the same table,
+ * and PYM_EXIT_RULES below (also in all three) which one wins when several
+ * apply.  A program that ends with sys.exit(n) makes the command exit n (as
+ * python3 would), which may coincide with these: garbage records it in its
+ * report, and --fail-status chooses a status for its findings that the
+ * program does not use. */
 #define PYM_EXIT_MAP(X)                                                                  \
     X(OK, 0, "success")                                                                  \
     X(PROGRAM, 1, "the program (or an expression) raised an exception: traceback printed") \
     X(USAGE, 2, "usage error: bad option, unknown format, missing or unreadable script")  \
-    X(CYCLES, 3, "garbage cycles found (garbage --fail-on any|uncollectable)")            \
+    X(CYCLES, 3, "garbage found (garbage --fail-on any|uncollectable; --fail-status N)")  \
     X(OUTPUT, 4, "the report could not be made or written (output path, write error)")
+
+/* Which status wins, for `--help` (pym_cli_exit_help), docs/cli.md and
+ * docs/pympler.1 (cmd_garbage.c's run applies it). */
+#define PYM_EXIT_RULES                                                                   \
+    "  when several apply: 4 (no report) wins; then garbage --fail-on's findings\n"      \
+    "  (3, or --fail-status N); then the program's own status, which the garbage\n"      \
+    "  report records (last text line; program.exit_status in json)\n"
 
 enum {
 #define PYM_EXIT_ENUM_(name, status, meaning) PYM_EXIT_##name = status,
@@ -273,18 +283,45 @@ extern const pym_command pym_cmd_asizeof, pym_cmd_summary, pym_cmd_garbage, pym_
 
 /* ---------------------------------------------------------------- garbage report (garbage_report.c) */
 
-/* The report of a GarbageGraph (or any ReferenceGraph): a dict
- * {"objects", "size", "in_cycles", "cycles", "uncollectable", "types": [...],
- * "cycles_list": ...} as documented in docs/cli.md (JSON schema).  The
- * report's numbers: *ncycles (reference cycles: strongly connected
- * components of two or more objects, or one object referring to itself) and
- * *nuncollectable (objects the collector could not free: legacy tp_del
- * finalizers and what they reach). */
-PyObject *pym_garbage_report(PyObject *graph, Py_ssize_t *ncycles, Py_ssize_t *nuncollectable);
+/* What the garbage report is made of, besides the graph. */
+typedef struct {
+    const char *const *include; /* fnmatch patterns (argv strings): --include */
+    int ninclude;
+    const char *const *exclude; /* --exclude */
+    int nexclude;
+    PyObject *sites;      /* --where: pym_garbage_sites' dict (borrowed), else NULL */
+    int exit_status;      /* the program's own exit status */
+    const char *kind;     /* the program: "script", "module" or "command" */
+    const char *target;   /* its script, module or code */
+} pym_garbage_opts;
+
+/* The report's numbers, after the filters. */
+typedef struct {
+    Py_ssize_t cycles;         /* reference cycles kept */
+    Py_ssize_t uncollectable;  /* uncollectable objects kept */
+    Py_ssize_t dropped_cycles; /* cycles the filters dropped */
+} pym_garbage_counts;
+
+/* The report of a GarbageGraph (or any ReferenceGraph): a dict {"version",
+ * "program", "summary", "filters", "types", "cycles"} as documented in
+ * docs/cli.md (JSON schema, version 2), and its numbers in *counts.  Cycles
+ * are strongly connected components of two or more objects, or one object
+ * referring to itself; uncollectable objects are those the collector could
+ * not free (legacy tp_del finalizers and what they reach).  A cycle is kept
+ * when one of its members' types passes the filters (see docs/cli.md); an
+ * object on no cycle when its own type does. */
+PyObject *pym_garbage_report(PyObject *graph, const pym_garbage_opts *opts, pym_garbage_counts *counts);
+/* The allocation sites of the objects (a list) while tracemalloc traces:
+ * {id(obj): {"site", "frames"} or None} (docs/cli.md, --where).  Taken
+ * before the report is made, so that tracemalloc can stop first: tracing
+ * the report's own allocations would cost more than the report. */
+PyObject *pym_garbage_sites(PyObject *objects);
 /* The report as JSON text (str). */
 PyObject *pym_garbage_report_json(PyObject *report);
-/* The report as the text table (str). */
-PyObject *pym_garbage_report_text(PyObject *report);
+/* The report as the text table (str): at most max_cycles entries (a run of
+ * cycles of one shape is one entry) and max_members members of each; 0 is
+ * no limit. */
+PyObject *pym_garbage_report_text(PyObject *report, Py_ssize_t max_cycles, Py_ssize_t max_members);
 
 /* ---------------------------------------------------------------- graphs (graphout.c) */
 

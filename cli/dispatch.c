@@ -25,7 +25,7 @@ const char *pym_cli_exit_help(void)
 #undef PYM_EXIT_HELP_
         "  141  stdout is a closed pipe (| head): the report ended there, quietly\n"
         "  130  the program was interrupted (uncaught KeyboardInterrupt)\n"
-        "  a program's own sys.exit(N) gives N\n";
+        "  a program's own sys.exit(N) gives N\n" PYM_EXIT_RULES;
 }
 
 /* The status after C-level output (help, version): a failed fflush of

@@ -284,7 +284,9 @@ def test_file_size_limit_on_stdout(tmp_path):
 @pytest.mark.parametrize('fmt', ['json', 'text'])
 def test_file_size_limit_on_dash_o_leaves_nothing(tmp_path, fmt):
     out = tmp_path / ('g.' + ('txt' if fmt == 'text' else fmt))
-    code = 'for i in range(300):\n    l = [i]; l.append(l)\ndel l'
+    # cycles of 1 to 39 lists: 39 shapes, so the text report does not group them into one line
+    code = ('for n in range(1, 40):\n    ls = [[] for _ in range(n)]\n'
+            '    for a, b in zip(ls, ls[1:] + ls[:1]): a.append(b)\ndel ls, a, b')
     p = run_raw(('garbage', '-o', out, '-c', code), stdout=subprocess.PIPE, preexec_fn=limit_file_size(1024))
     assert p.returncode == OUTPUT
     assert p.stderr.decode() == "pympler: cannot write '%s': File too large\n" % out

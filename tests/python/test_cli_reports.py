@@ -122,7 +122,7 @@ def test_garbage_json_of_the_cycles(face):
     p, r = garbage_json(CYCLIC, face=face)
     assert p.returncode == OK, p.stderr
     s = r['summary']
-    assert r['version'] == 1
+    assert r['version'] == 2
     assert s['cycles'] == 4 == len(r['cycles'])      # three trees and a ring
     assert s['uncollectable'] == 0
     assert s['in_cycles'] == sum(c['objects'] for c in r['cycles']) == 15
@@ -130,15 +130,15 @@ def test_garbage_json_of_the_cycles(face):
     assert s['size'] == sum(t['size'] for t in r['types'])
     types = {t['type']: t['count'] for t in r['types']}
     assert types == {'Node': 6, 'Resource': 6, 'list': 12}
-    sizes = [c['size'] for c in r['cycles']]
-    assert sizes == sorted(sizes, reverse=True)
+    shapes = [c['shape'] for c in r['cycles']]          # grouped by shape (test_cli_garbage.py)
+    assert shapes == [0, 0, 0, 1]
     ring = [c for c in r['cycles'] if {m['type'] for m in c['members']} == {'Node'}]
     assert len(ring) == 1 and ring[0]['objects'] == 3
     for c in r['cycles']:
         assert c['objects'] == len(c['members'])
         assert c['size'] == sum(m['size'] for m in c['members'])
         for m in c['members']:
-            assert set(m) == {'id', 'type', 'size', 'repr', 'uncollectable'}
+            assert set(m) == {'id', 'type', 'module', 'size', 'repr', 'uncollectable', 'finalizer'}
             assert isinstance(m['id'], int) and m['size'] > 0
             assert len(m['repr']) <= 128
 
@@ -164,9 +164,10 @@ def test_garbage_text_report():
     assert out[1] == 'Garbage: 24 objects, %d bytes; 15 in 4 reference cycles; 0 uncollectable' % size
     assert re.match(r'\s+count\s+size\s+type$', out[3])
     assert [l.split()[2] for l in out[4:7]] == ['Node', 'Resource', 'list']
-    heads = [l for l in out if l.startswith('Cycle ')]
-    assert [h.split(':')[0] for h in heads] == ['Cycle %d of 4' % i for i in range(1, 5)]
-    assert re.search(r'^  0x[0-9a-f]+ +\d+ +Resource +<__main__\.Resource object at 0x', p.stdout, re.M)
+    heads = [l for l in out if l.startswith('Cycle')]
+    assert [h.split(':')[0] for h in heads] == ['Cycles 1-3 of 4', 'Cycle 4 of 4']   # the trees have one shape
+    assert re.search(r'^  0x[0-9a-f]+ +\d+  F Resource +<__main__\.Resource object at 0x', p.stdout, re.M)
+    assert out[-1] == 'Program exit status: 0'
 
 
 @pytest.mark.parametrize('face', FACES)
@@ -191,12 +192,13 @@ def test_uncollectable_legacy_finalizer():
     assert {m['type'] for m in members if m['uncollectable']} == {'Legacy', 'list'}
 
 
-def test_program_failure_wins_over_cycles():
+def test_findings_win_over_a_program_failure():
     code = 'l = []; l.append(l); del l\nraise RuntimeError("late")'
     p = cli('garbage', '--fail-on', 'any', '-c', code)
-    assert p.returncode == PROGRAM
+    assert p.returncode == CYCLES                 # PYM_EXIT_RULES; the program's status is in the report
     assert 'RuntimeError: late' in p.stderr
     assert '1 in 1 reference cycle' in p.stdout   # the report still comes
+    assert p.stdout.endswith('Program exit status: %d\n' % PROGRAM)
 
 
 def test_collector_left_as_found():
