@@ -84,6 +84,14 @@ const char *pym_render_strerror(int code);
 #define PYM_RENDER_PACK_MIN_NODES 1000
 #define PYM_RENDER_PACK_MIN_COMPONENTS 100
 #define PYM_RENDER_MSG_CAP 4096
+/* PYM_RENDER_GRID_SHARE: the grid of opts.aspect needs the sizes of the
+ *   laid-out components, so the graph is laid out twice (as an array with
+ *   the default number of columns, then with the chosen one, unless they are
+ *   the same); only when the estimate for one layout is at most this share of
+ *   PYM_RENDER_BUDGET_SECONDS.  Above it the graph is laid out once, as the
+ *   caps above say (large graphs: an array with ceil(sqrt(components))
+ *   columns). */
+#define PYM_RENDER_GRID_SHARE 0.25
 
 /* ---------------------------------------------------------------- choices */
 
@@ -112,6 +120,8 @@ typedef struct {
     double seconds;  /* estimated layout time with `engine` (render/measure.c) */
     int labels_dropped; /* edge labels removed before layout (0 normally) */
     int warnings;    /* number of Graphviz warnings (their text is not kept) */
+    int columns;     /* columns of the grid of components (opts.aspect), 0 when not */
+    int layouts;     /* gvLayout calls made (2 when the grid needed a second) */
 } pym_render_info;
 
 /* Options; a NULL opts means all defaults (dot, svg, nothing else). */
@@ -126,6 +136,11 @@ typedef struct {
                              -Efontsize=10 -Nstyle=filled -Nfillcolor=#E5EDB8
                              -Ncolor=#CCCCCC): as those options, given to the nodes
                              and edges that do not set the attribute themselves */
+    double aspect;        /* > 0: a graph of two or more components that sets neither
+                             pack nor packmode has them laid out one by one and put on
+                             a grid whose width / height is near this (1.5 for a
+                             screen); 0: as Graphviz does (dot: all in one layout,
+                             usually one wide row).  See PYM_RENDER_GRID_SHARE. */
 } pym_render_opts;
 
 /* Parse the DOT text (dotlen bytes, need not be NUL-terminated; a NUL byte

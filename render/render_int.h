@@ -75,4 +75,19 @@ typedef struct {
 pym__render_plan pym__render_plan_layout(const char *wanted, const pym__render_stats *st, pym__render_pack pack,
                                          char *note, size_t notelen);
 
+/* Components on a grid (grid.c).
+ *
+ * The number of columns, 1..n, of a row-major array of n cells (cell i is
+ * w[i] x h[i]; every column as wide as its widest cell plus gap, every row as
+ * high as its highest plus gap) whose width / height is nearest `aspect`
+ * (in log scale; ties go to fewer columns).  1 when n <= 1 or aspect <= 0. */
+int pym__render_grid_columns(const double *w, const double *h, int n, double gap, double aspect);
+
+/* The sizes, in points, of the weakly connected components of laid-out root
+ * graph g (between gvLayout and gvFreeLayout; only reads it), numbered in the
+ * order of their first node as Graphviz's packing takes them: nodes, edge
+ * splines and edge labels.  On success returns 0 and *w, *h (malloc'd, the
+ * caller frees both) hold *n entries; -1 when out of memory (*w, *h NULL). */
+int pym__render_component_boxes(Agraph_t *g, double **w, double **h, int *n);
+
 #endif
