@@ -1,19 +1,22 @@
 /* grid.c: the components of a graph on a grid near a screen's aspect
  * (render_int.h, render/README.md "Components on a grid").
  *
- * Graphviz lays the components of a graph out one by one and puts them on a
- * grid with packmode "array": row-major, with the flag "i" in input order
- * (the order of each component's first node), ceil(sqrt(C)) columns unless a
- * number follows the flags; each column is as wide as its widest cell, each
- * row as high as its highest.  Which number of columns gives a picture near a
- * screen's aspect depends on the sizes of the laid-out components, so
- * render.c lays the graph out once as "array_i", measures the components here
- * (pym__render_component_boxes), chooses the number of columns
- * (pym__render_grid_columns), and lays it out again as "array_iN" when N
- * differs from the first layout's.
+ * Graphviz's own packing (packmode=array) cannot be used with dot: Graphviz
+ * 2.42's dot lays the components out as subgraphs that do not know the graph
+ * has edge labels (initSubg copies no GD_has_labels), and every edge label,
+ * xlabel, headlabel and taillabel of a forward edge is lost.  So, as
+ * Graphviz's gvpack and `neato -n2` do: each component is copied into a
+ * graph of its own and laid out with the engine asked for; the number of
+ * columns whose picture is nearest the aspect is chosen from the laid-out
+ * sizes; each component's positions (nodes, edge splines, label positions)
+ * are translated into its cell and set on the original graph as pos / lp
+ * attributes; and the original graph is laid out with "nop2", which keeps
+ * them (and places the graph's label).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gvc.h>
 
@@ -63,7 +66,7 @@ int pym__render_grid_columns(const double *w, const double *h, int n, double gap
     return best;
 }
 
-/* ================================================================ measuring the components */
+/* ================================================================ components as graphs */
 
 static int find(int *parent, int i)
 {
@@ -74,80 +77,237 @@ static int find(int *parent, int i)
     return i;
 }
 
-static void grow(double *bb, double x0, double y0, double x1, double y1)
+/* Graph, node and edge attributes declared on g, declared on c with g's defaults. */
+static int copy_declarations(Agraph_t *g, Agraph_t *c)
 {
-    if (x0 < bb[0])
-        bb[0] = x0;
-    if (y0 < bb[1])
-        bb[1] = y0;
-    if (x1 > bb[2])
-        bb[2] = x1;
-    if (y1 > bb[3])
-        bb[3] = y1;
+    static const int kinds[] = {AGRAPH, AGNODE, AGEDGE};
+    for (size_t k = 0; k < 3; k++)
+        for (Agsym_t *sym = agnxtattr(g, kinds[k], NULL); sym; sym = agnxtattr(g, kinds[k], sym))
+            if (!agattr(c, kinds[k], sym->name, sym->defval))
+                return -1;
+    return 0;
 }
 
-int pym__render_component_boxes(Agraph_t *g, double **w, double **h, int *n)
+/* "x,y" / "e,x,y" / "s,x,y" points of a pos attribute (space- and
+ * ';'-separated), each moved by (dx, dy); malloc'd, NULL when out of memory
+ * or when the text is not such a list (then the attribute is left out). */
+static char *translate_points(const char *in, double dx, double dy)
 {
-    int nn = agnnodes(g), max_seq = 0, ncomp = 0, rc = -1;
-    int *parent = NULL, *index = NULL;
-    double *bb = NULL;
-    Agnode_t *v;
+    size_t cap = strlen(in) * 2 + 64, used = 0;
+    char *out = malloc(cap);
+    const char *p = in;
 
-    *w = *h = NULL;
-    *n = 0;
-    for (v = agfstnode(g); v; v = agnxtnode(g, v))
+    if (!out)
+        return NULL;
+    while (*p) {
+        char prefix[3] = "";
+        double x, y;
+        int nread = 0;
+        if (*p == ' ' || *p == ';') {
+            if (used + 2 > cap)
+                break;
+            out[used++] = *p++;
+            continue;
+        }
+        if ((p[0] == 'e' || p[0] == 's') && p[1] == ',') {
+            prefix[0] = p[0];
+            prefix[1] = ',';
+            p += 2;
+        }
+        if (sscanf(p, "%lf,%lf%n", &x, &y, &nread) != 2 || nread <= 0) {
+            free(out);
+            return NULL;
+        }
+        p += nread;
+        if (used + 64 > cap) {
+            char *bigger = realloc(out, cap *= 2);
+            if (!bigger) {
+                free(out);
+                return NULL;
+            }
+            out = bigger;
+        }
+        used += (size_t)snprintf(out + used, cap - used, "%s%.5g,%.5g", prefix, x + dx, y + dy);
+    }
+    out[used] = '\0';
+    return out;
+}
+
+/* Set attribute `name` of dst (in g) to src's value of it (in c) moved by
+ * (dx, dy); nothing when src has none.  0 or -1. */
+static int move_attr(void *src, void *dst, const char *name, double dx, double dy)
+{
+    char nm[16], empty[] = "";
+    const char *v;
+    char *moved;
+    snprintf(nm, sizeof nm, "%s", name);
+    v = agget(src, nm);
+    if (!v || !v[0])
+        return 0;
+    if (!(moved = translate_points(v, dx, dy)))
+        return 0; /* not a list of points: Graphviz places it */
+    int r = agsafeset(dst, nm, moved, empty);
+    free(moved);
+    return r;
+}
+
+typedef struct {
+    Agraph_t *g;  /* the component as a graph of its own */
+    boxf bb;      /* its laid-out bounding box */
+} grid_comp;
+
+int pym__render_grid_layout(GVC_t *gvc, Agraph_t *g, const char *engine, double aspect, int *columns,
+                            char *errbuf, size_t errlen)
+{
+    int nn = agnnodes(g), max_seq = 0, max_eseq = 0, ncomp = 0, rc = -1, cols;
+    int *parent = NULL, *comp_of = NULL;
+    Agnode_t **nmap = NULL, *v;
+    grid_comp *comps = NULL;
+    double *w = NULL, *h = NULL, *colw = NULL, *rowh = NULL;
+    char eng[16], label[] = "label", empty[] = "";
+
+    (void)errbuf;
+    (void)errlen;
+    *columns = 0;
+    snprintf(eng, sizeof eng, "%s", engine);
+    for (v = agfstnode(g); v; v = agnxtnode(g, v)) {
         if ((int)AGSEQ(v) > max_seq)
             max_seq = (int)AGSEQ(v);
+        for (Agedge_t *e = agfstout(g, v); e; e = agnxtout(g, e))
+            if ((int)AGSEQ(e) > max_eseq)
+                max_eseq = (int)AGSEQ(e);
+    }
     parent = malloc(((size_t)max_seq + 1) * sizeof *parent);
-    index = malloc(((size_t)max_seq + 1) * sizeof *index);
-    bb = malloc(((size_t)nn + 1) * 4 * sizeof *bb);
-    *w = malloc(((size_t)nn + 1) * sizeof **w);
-    *h = malloc(((size_t)nn + 1) * sizeof **h);
-    if (!parent || !index || !bb || !*w || !*h)
+    comp_of = malloc(((size_t)max_seq + 1) * sizeof *comp_of);
+    nmap = calloc((size_t)max_seq + 1, sizeof *nmap);
+    comps = calloc((size_t)nn + 1, sizeof *comps);
+    if (!parent || !comp_of || !nmap || !comps)
         goto done;
-    for (int i = 0; i <= max_seq; i++)
+    for (int i = 0; i <= max_seq; i++) {
         parent[i] = i;
+        comp_of[i] = -1;
+    }
     for (v = agfstnode(g); v; v = agnxtnode(g, v))
         for (Agedge_t *e = agfstout(g, v); e; e = agnxtout(g, e)) {
             int a = find(parent, (int)AGSEQ(agtail(e))), b = find(parent, (int)AGSEQ(aghead(e)));
             if (a != b)
                 parent[a > b ? a : b] = a > b ? b : a;
         }
-    /* components numbered by their first node, as Graphviz's ccomps finds them */
-    for (int i = 0; i <= max_seq; i++)
-        index[i] = -1;
+
+    /* 1. each component (numbered by its first node) as a graph of its own */
     for (v = agfstnode(g); v; v = agnxtnode(g, v)) {
-        int r = find(parent, (int)AGSEQ(v)), c = index[r];
-        double x = ND_coord(v).x, y = ND_coord(v).y, hw = ND_width(v) * 36.0, hh = ND_height(v) * 36.0;
+        int r = find(parent, (int)AGSEQ(v)), c = comp_of[r];
+        char name[32];
+        Agnode_t *nv;
         if (c < 0) {
-            c = index[r] = ncomp++;
-            bb[4 * c] = bb[4 * c + 1] = INFINITY;
-            bb[4 * c + 2] = bb[4 * c + 3] = -INFINITY;
+            c = comp_of[r] = ncomp++;
+            snprintf(name, sizeof name, "component%d", c);
+            comps[c].g = agopen(name, agisdirected(g) ? Agdirected : Agundirected, NULL);
+            if (!comps[c].g || copy_declarations(g, comps[c].g) < 0 || agcopyattr(g, comps[c].g) != 0 ||
+                agsafeset(comps[c].g, label, empty, empty) != 0)
+                goto done;
         }
-        grow(bb + 4 * c, x - hw, y - hh, x + hw, y + hh);
+        if (!(nv = agnode(comps[c].g, agnameof(v), 1)) || agcopyattr(v, nv) != 0)
+            goto done;
+        nmap[AGSEQ(v)] = nv;
+    }
+    for (v = agfstnode(g); v; v = agnxtnode(g, v))
         for (Agedge_t *e = agfstout(g, v); e; e = agnxtout(g, e)) {
-            textlabel_t *l = ED_label(e);
-            if (ED_spl(e))
-                grow(bb + 4 * c, ED_spl(e)->bb.LL.x, ED_spl(e)->bb.LL.y, ED_spl(e)->bb.UR.x, ED_spl(e)->bb.UR.y);
-            if (l && l->set)
-                grow(bb + 4 * c, l->pos.x - l->dimen.x / 2, l->pos.y - l->dimen.y / 2, l->pos.x + l->dimen.x / 2,
-                     l->pos.y + l->dimen.y / 2);
+            Agnode_t *t = nmap[AGSEQ(agtail(e))], *hd = nmap[AGSEQ(aghead(e))];
+            Agedge_t *ne = agedge(agraphof(t), t, hd, NULL, 1);
+            if (!ne || agcopyattr(e, ne) != 0)
+                goto done;
+        }
+
+    /* 2. lay each out; the "dot" output attaches pos, lp, bb as attributes */
+    for (int c = 0; c < ncomp; c++) {
+        char *data = NULL;
+        unsigned int len = 0;
+        int bad = gvLayout(gvc, comps[c].g, eng) != 0 || agerrors() >= AGERR;
+        if (!bad) {
+            bad = gvRenderData(gvc, comps[c].g, "dot", &data, &len) != 0 || agerrors() >= AGERR;
+            if (data)
+                gvFreeRenderData(data);
+            comps[c].bb = GD_bb(comps[c].g);
+        }
+        gvFreeLayout(gvc, comps[c].g);
+        if (bad) {
+            rc = -2;
+            goto done;
+        }
+    }
+
+    /* 3. the columns, and the cell of each component */
+    w = calloc((size_t)ncomp + 1, sizeof *w);
+    h = calloc((size_t)ncomp + 1, sizeof *h);
+    colw = calloc((size_t)ncomp + 1, sizeof *colw);
+    rowh = calloc((size_t)ncomp + 1, sizeof *rowh);
+    if (!w || !h || !colw || !rowh)
+        goto done;
+    for (int c = 0; c < ncomp; c++) {
+        w[c] = comps[c].bb.UR.x - comps[c].bb.LL.x;
+        h[c] = comps[c].bb.UR.y - comps[c].bb.LL.y;
+    }
+    cols = pym__render_grid_columns(w, h, ncomp, PYM__GRID_GAP, aspect);
+    *columns = cols;
+    for (int c = 0; c < ncomp; c++) {
+        if (w[c] + PYM__GRID_GAP > colw[c % cols])
+            colw[c % cols] = w[c] + PYM__GRID_GAP;
+        if (h[c] + PYM__GRID_GAP > rowh[c / cols])
+            rowh[c / cols] = h[c] + PYM__GRID_GAP;
+    }
+
+    /* 4. positions moved into the cells (row 0 at the top: y grows upwards) */
+    {
+        int nrows = (ncomp + cols - 1) / cols;
+        double total_h = 0;
+        for (int r = 0; r < nrows; r++)
+            total_h += rowh[r];
+        for (v = agfstnode(g); v; v = agnxtnode(g, v)) {
+            int c = comp_of[find(parent, (int)AGSEQ(v))], col = c % cols, row = c / cols;
+            double x0 = 0, ytop = total_h, dx, dy;
+            for (int k = 0; k < col; k++)
+                x0 += colw[k];
+            for (int k = 0; k < row; k++)
+                ytop -= rowh[k];
+            /* centred in its cell */
+            dx = x0 + (colw[col] - w[c]) / 2 - comps[c].bb.LL.x;
+            dy = ytop - rowh[row] + (rowh[row] - h[c]) / 2 - comps[c].bb.LL.y;
+            if (move_attr(nmap[AGSEQ(v)], v, "pos", dx, dy) < 0)
+                goto done;
+            Agedge_t *ce = agfstout(comps[c].g, nmap[AGSEQ(v)]);
+            for (Agedge_t *e = agfstout(g, v); e; e = agnxtout(g, e), ce = ce ? agnxtout(comps[c].g, ce) : NULL) {
+                if (!ce)
+                    break;
+                if (move_attr(ce, e, "pos", dx, dy) < 0 || move_attr(ce, e, "lp", dx, dy) < 0 ||
+                    move_attr(ce, e, "xlp", dx, dy) < 0 || move_attr(ce, e, "head_lp", dx, dy) < 0 ||
+                    move_attr(ce, e, "tail_lp", dx, dy) < 0)
+                    goto done;
+            }
         }
     }
     for (int c = 0; c < ncomp; c++) {
-        (*w)[c] = bb[4 * c + 2] - bb[4 * c];
-        (*h)[c] = bb[4 * c + 3] - bb[4 * c + 1];
+        agclose(comps[c].g);
+        comps[c].g = NULL;
     }
-    *n = ncomp;
+
+    /* 5. the whole graph, keeping those positions */
+    if (gvLayout(gvc, g, "nop2") != 0 || agerrors() >= AGERR) {
+        rc = -2;
+        goto done;
+    }
     rc = 0;
 done:
+    for (int c = 0; comps && c < ncomp; c++)
+        if (comps[c].g)
+            agclose(comps[c].g);
     free(parent);
-    free(index);
-    free(bb);
-    if (rc < 0) {
-        free(*w);
-        free(*h);
-        *w = *h = NULL;
-    }
+    free(comp_of);
+    free(nmap);
+    free(comps);
+    free(w);
+    free(h);
+    free(colw);
+    free(rowh);
     return rc;
 }

@@ -17,7 +17,6 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,44 +336,6 @@ void pym_render_shutdown(void)
     pthread_mutex_unlock(&gv_lock);
 }
 
-/* g was laid out as packmode=array_i: choose the columns of the grid near
- * `aspect` from the sizes of its components and, when they differ from the
- * first layout's (ceil(sqrt(components))), free the layout and lay it out
- * again with them.  Returns 0 (g laid out), PYM_RENDER_E_NOMEM (g still laid
- * out) or PYM_RENDER_E_LAYOUT (the second layout failed; freeing it is safe,
- * as after any failed gvLayout). */
-static int relayout_on_grid(Agraph_t *g, const char *eng, double aspect, pym_render_info *info, char *err,
-                            size_t errlen)
-{
-    double *w = NULL, *h = NULL;
-    int n = 0, cols, first;
-    char name[] = "packmode", value[32], empty[] = "", engine[16];
-
-    if (pym__render_component_boxes(g, &w, &h, &n) < 0)
-        return fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
-    /* Graphviz's array: a margin of 8 points around each cell (pack_info.margin) */
-    cols = pym__render_grid_columns(w, h, n, 16.0, aspect);
-    free(w);
-    free(h);
-    first = (int)ceil(sqrt((double)n));
-    info->columns = cols;
-    if (n <= 1 || cols == first)
-        return 0;
-    gvFreeLayout(gv_ctx, g);
-    snprintf(value, sizeof value, "array_i%d", cols);
-    snprintf(engine, sizeof engine, "%s", eng);
-    if (agsafeset(g, name, value, empty) != 0) {
-        /* not laid out now: lay it out as it was, so that the caller's state holds */
-        if (gvLayout(gv_ctx, g, engine) != 0 || agerrors() >= AGERR)
-            return fail_graphviz(PYM_RENDER_E_LAYOUT, err, errlen, "layout failed");
-        return fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
-    }
-    info->layouts = 2;
-    if (gvLayout(gv_ctx, g, engine) != 0 || agerrors() >= AGERR)
-        return fail_graphviz(PYM_RENDER_E_LAYOUT, err, errlen, "layout failed");
-    return 0;
-}
-
 /* Everything between taking and releasing the lock.  dot is NUL-terminated. */
 static int render_locked(const char *dot, const pym_render_opts *opts, const char *engine, const char *format,
                          unsigned char **out, size_t *len, pym_render_info *info, char *err, size_t errlen)
@@ -416,16 +377,8 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     info->components = st.ncomps;
 
     pack = graph_packs(g);
-    /* a grid near opts->aspect: in input order ("i"), columns chosen after a first layout */
-    grid = pack < 0 && opts->aspect > 0 && st.ncomps > 1;
-    if (grid) {
-        char name[] = "packmode", value[] = "array_i", empty[] = "";
-        if (agsafeset(g, name, value, empty) != 0) {
-            rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
-            goto done;
-        }
-        pack = PYM__PACK_ARRAY;
-    }
+    /* a grid near opts->aspect (grid.c), when the graph leaves packing to us */
+    grid = pack < 0 && opts->aspect > 0 && st.ncomps > 1 && !agfstsubg(g);
     if (pack < 0 && st.ncomps > 1 &&
         (st.nodes > PYM_RENDER_PACK_MIN_NODES || st.ncomps > PYM_RENDER_PACK_MIN_COMPONENTS)) {
         char name[] = "packmode", value[] = "array", empty[] = "";
@@ -441,8 +394,15 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     snprintf(eng, sizeof eng, "%s", plan.engine);
     snprintf(info->engine, sizeof info->engine, "%s", eng);
     info->seconds = plan.seconds;
-    if (grid && plan.seconds > PYM_RENDER_BUDGET_SECONDS * PYM_RENDER_GRID_SHARE)
-        grid = 0; /* one layout only: the default columns */
+    if (grid && (plan.drop_labels || plan.seconds > PYM_RENDER_BUDGET_SECONDS * PYM_RENDER_GRID_SHARE))
+        grid = 0; /* large graphs: as the caps say */
+    if (grid && pack == PYM__PACK_ARRAY) {
+        char name[] = "packmode", empty[] = ""; /* set above; the grid places the components */
+        if (agsafeset(g, name, empty, empty) != 0) {
+            rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+    }
     if (plan.drop_labels) {
         if (drop_edge_labels(g) < 0) {
             rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
@@ -462,18 +422,24 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     }
 
     /* From here to gvFreeLayout the graph must not change. */
-    if (gvLayout(gv_ctx, g, eng) != 0 || agerrors() >= AGERR) {
+    if (grid) {
+        int r = pym__render_grid_layout(gv_ctx, g, eng, opts->aspect, &info->columns, err, errlen);
+        laid_out = 1; /* as after gvLayout, also on failure */
+        if (r == -1) {
+            rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+        if (r < 0) {
+            rc = fail_graphviz(PYM_RENDER_E_LAYOUT, err, errlen, "layout failed");
+            goto done;
+        }
+    }
+    else if (gvLayout(gv_ctx, g, eng) != 0 || agerrors() >= AGERR) {
         laid_out = 1; /* gvLayout may have allocated before failing: freeing is safe */
         rc = fail_graphviz(PYM_RENDER_E_LAYOUT, err, errlen, "layout failed");
         goto done;
     }
     laid_out = 1;
-    info->layouts = 1;
-    if (grid) {
-        rc = relayout_on_grid(g, eng, opts->aspect, info, err, errlen);
-        if (rc < 0)
-            goto done; /* g is laid out, or its layout failed: freeing is safe either way */
-    }
     if (gvRenderData(gv_ctx, g, format, &data, &datalen) != 0 || agerrors() >= AGERR) {
         rc = fail_graphviz(PYM_RENDER_E_RENDER, err, errlen, "rendering failed");
         goto done;

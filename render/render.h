@@ -84,13 +84,11 @@ const char *pym_render_strerror(int code);
 #define PYM_RENDER_PACK_MIN_NODES 1000
 #define PYM_RENDER_PACK_MIN_COMPONENTS 100
 #define PYM_RENDER_MSG_CAP 4096
-/* PYM_RENDER_GRID_SHARE: the grid of opts.aspect needs the sizes of the
- *   laid-out components, so the graph is laid out twice (as an array with
- *   the default number of columns, then with the chosen one, unless they are
- *   the same); only when the estimate for one layout is at most this share of
- *   PYM_RENDER_BUDGET_SECONDS.  Above it the graph is laid out once, as the
- *   caps above say (large graphs: an array with ceil(sqrt(components))
- *   columns). */
+/* PYM_RENDER_GRID_SHARE: the grid of opts.aspect lays the components out one
+ *   by one as graphs of their own (render/grid.c); only when the estimate for
+ *   the graph is at most this share of PYM_RENDER_BUDGET_SECONDS and keeps the
+ *   edge labels.  Above it the graph is laid out as the caps above say (large
+ *   graphs: Graphviz's packmode=array, ceil(sqrt(components)) columns). */
 #define PYM_RENDER_GRID_SHARE 0.25
 
 /* ---------------------------------------------------------------- choices */
@@ -120,8 +118,7 @@ typedef struct {
     double seconds;  /* estimated layout time with `engine` (render/measure.c) */
     int labels_dropped; /* edge labels removed before layout (0 normally) */
     int warnings;    /* number of Graphviz warnings (their text is not kept) */
-    int columns;     /* columns of the grid of components (opts.aspect), 0 when not */
-    int layouts;     /* gvLayout calls made (2 when the grid needed a second) */
+    int columns;     /* columns of the grid of components (opts.aspect), 0 when not used */
 } pym_render_info;
 
 /* Options; a NULL opts means all defaults (dot, svg, nothing else). */

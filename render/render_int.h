@@ -3,7 +3,7 @@
 #ifndef PYM_RENDER_INT_H
 #define PYM_RENDER_INT_H
 
-#include <cgraph.h>
+#include <gvc.h>
 
 /* Per-node degrees of a root graph, indexed by AGSEQ(node) (1..max_seq). */
 typedef struct {
@@ -83,11 +83,19 @@ pym__render_plan pym__render_plan_layout(const char *wanted, const pym__render_s
  * (in log scale; ties go to fewer columns).  1 when n <= 1 or aspect <= 0. */
 int pym__render_grid_columns(const double *w, const double *h, int n, double gap, double aspect);
 
-/* The sizes, in points, of the weakly connected components of laid-out root
- * graph g (between gvLayout and gvFreeLayout; only reads it), numbered in the
- * order of their first node as Graphviz's packing takes them: nodes, edge
- * splines and edge labels.  On success returns 0 and *w, *h (malloc'd, the
- * caller frees both) hold *n entries; -1 when out of memory (*w, *h NULL). */
-int pym__render_component_boxes(Agraph_t *g, double **w, double **h, int *n);
+/* Gap between the cells of the grid, in points (Graphviz's pack margin, 8,
+ * on both sides). */
+#define PYM__GRID_GAP 16.0
+
+/* Lay root graph g out with `engine`, its weakly connected components one by
+ * one, placed on a grid whose width / height is near `aspect` (row-major, in
+ * the order of each component's first node; each centred in its cell), then
+ * g as a whole with "nop2", which keeps the positions (and places the graph
+ * label).  g must have no subgraphs.  *columns gets the number of columns.
+ * Returns 0 (g is laid out: gvFreeLayout it), -1 when out of memory, -2 when
+ * a layout failed (Graphviz's message was collected); g may then be partly
+ * laid out: gvFreeLayout is safe.  g gains pos / lp attributes. */
+int pym__render_grid_layout(GVC_t *gvc, Agraph_t *g, const char *engine, double aspect, int *columns,
+                            char *errbuf, size_t errlen);
 
 #endif

@@ -1173,21 +1173,22 @@ static void put_legend(pym_strbuf *b, const dot_extra *x, const char *note)
         pym_strbuf_puts(b, "<BR/>file:line");
     pym_strbuf_puts(b, "</TD><TD ALIGN=\"LEFT\">an object: its repr and type");
     if (x->seen_site)
-        pym_strbuf_puts(b, ",<BR ALIGN=\"LEFT\"/>where it was allocated (tracemalloc)");
+        pym_strbuf_puts(b, ",<BR ALIGN=\"LEFT\"/>where it was allocated (tracemalloc)<BR ALIGN=\"LEFT\"/>");
     pym_strbuf_puts(b, "</TD></TR>");
     if (x->seen_final)
         pym_strbuf_puts(b, "<TR><TD><TABLE BORDER=\"1\" COLOR=\"" FINALIZER_COLOR "\" CELLBORDER=\"1\" "
                            "CELLSPACING=\"2\" CELLPADDING=\"2\"><TR><TD COLOR=\"" FINALIZER_COLOR
                            "\" BGCOLOR=\"#E5EDB8\">  </TD></TR></TABLE></TD><TD ALIGN=\"LEFT\">double purple "
-                           "border: has a finalizer<BR ALIGN=\"LEFT\"/>(__del__ or a built-in one)</TD></TR>");
+                           "border: has a finalizer<BR ALIGN=\"LEFT\"/>(__del__ or a built-in one)<BR ALIGN=\"LEFT\"/></TD></TR>");
     if (x->seen_frame)
         pym_strbuf_puts(b, "<TR><TD BORDER=\"1\" COLOR=\"orange\" BGCOLOR=\"#E5EDB8\">  </TD>"
                            "<TD ALIGN=\"LEFT\">orange border: a frame</TD></TR>");
     if (x->seen_method)
         pym_strbuf_puts(b, "<TR><TD BORDER=\"1\" COLOR=\"red\" BGCOLOR=\"#E5EDB8\">  </TD>"
                            "<TD ALIGN=\"LEFT\">red border: an instancemethod</TD></TR>");
-    pym_strbuf_puts(b, "<TR><TD>&#8594;</TD><TD ALIGN=\"LEFT\">a reference: attribute name,<BR ALIGN=\"LEFT\"/>"
-                       "[index] of a list or tuple, [key] of a dict</TD></TR></TABLE>>, ");
+    pym_strbuf_puts(b, "<TR><TD><FONT POINT-SIZE=\"16\">&#8594;</FONT></TD><TD ALIGN=\"LEFT\">a reference: attribute name,"
+                       "<BR ALIGN=\"LEFT\"/>[index] of a list or tuple, [key] of a dict<BR ALIGN=\"LEFT\"/></TD></TR>"
+                       "</TABLE>>, ");
     pym_strbuf_puts(b, note ? "labelloc=t, labeljust=l ];\n" : "labelloc=b, labeljust=r ];\n");
 }
 
