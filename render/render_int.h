@@ -3,7 +3,9 @@
 #ifndef PYM_RENDER_INT_H
 #define PYM_RENDER_INT_H
 
-#include <gvc.h>
+#include <cgraph.h>
+
+typedef struct GVC_s GVC_t; /* gvc.h's, which would bring types.h's names (path, ...) */
 
 /* Per-node degrees of a root graph, indexed by AGSEQ(node) (1..max_seq). */
 typedef struct {
