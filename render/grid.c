@@ -151,6 +151,15 @@ static int move_attr(void *src, void *dst, const char *name, double dx, double d
     return r;
 }
 
+/* agcopyattr(from, to), as 0 or -1: Graphviz 2.42's returns 1 (failure)
+ * when there is no attribute of that kind to copy. */
+static int copy_values(Agraph_t *g, void *from, void *to)
+{
+    if (!agnxtattr(g, AGTYPE(from) == AGOUTEDGE || AGTYPE(from) == AGINEDGE ? AGEDGE : AGTYPE(from), NULL))
+        return 0;
+    return agcopyattr(from, to) == 0 ? 0 : -1;
+}
+
 typedef struct {
     Agraph_t *g;  /* the component as a graph of its own */
     boxf bb;      /* its laid-out bounding box */
@@ -203,11 +212,11 @@ int pym__render_grid_layout(GVC_t *gvc, Agraph_t *g, const char *engine, double 
             c = comp_of[r] = ncomp++;
             snprintf(name, sizeof name, "component%d", c);
             comps[c].g = agopen(name, agisdirected(g) ? Agdirected : Agundirected, NULL);
-            if (!comps[c].g || copy_declarations(g, comps[c].g) < 0 || agcopyattr(g, comps[c].g) != 0 ||
+            if (!comps[c].g || copy_declarations(g, comps[c].g) < 0 || copy_values(g, g, comps[c].g) < 0 ||
                 agsafeset(comps[c].g, label, empty, empty) != 0)
                 goto done;
         }
-        if (!(nv = agnode(comps[c].g, agnameof(v), 1)) || agcopyattr(v, nv) != 0)
+        if (!(nv = agnode(comps[c].g, agnameof(v), 1)) || copy_values(g, v, nv) < 0)
             goto done;
         nmap[AGSEQ(v)] = nv;
     }
@@ -215,7 +224,7 @@ int pym__render_grid_layout(GVC_t *gvc, Agraph_t *g, const char *engine, double 
         for (Agedge_t *e = agfstout(g, v); e; e = agnxtout(g, e)) {
             Agnode_t *t = nmap[AGSEQ(agtail(e))], *hd = nmap[AGSEQ(aghead(e))];
             Agedge_t *ne = agedge(agraphof(t), t, hd, NULL, 1);
-            if (!ne || agcopyattr(e, ne) != 0)
+            if (!ne || copy_values(g, e, ne) < 0)
                 goto done;
         }
 
