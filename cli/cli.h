@@ -336,5 +336,13 @@ const char *pym_graph_format_of_path(const char *path);
  * Pympler writes (write_graph), the others are rendered in-process through
  * Graphviz (ReferenceGraph.render_bytes). */
 PyObject *pym_graph_bytes(PyObject *graph, const char *fmt);
+/* The same with the command's additions to Pympler's pictures: components on
+ * a grid near PYM_GRAPH_ASPECT (width / height), index and key edge labels,
+ * finalizer marks and a legend; with PYM_GRAPH_WHERE in flags each object's
+ * allocation site too (when tracemalloc traces).  DOT stays Pympler's text.
+ * pym_graph_bytes(g, fmt) is pym_graph_bytes_ex(g, fmt, 0). */
+#define PYM_GRAPH_WHERE 1
+#define PYM_GRAPH_ASPECT 1.5
+PyObject *pym_graph_bytes_ex(PyObject *graph, const char *fmt, int flags);
 
 #endif

@@ -32,10 +32,26 @@ const char *pym_graph_format_of_path(const char *path)
 
 PyObject *pym_graph_bytes(PyObject *graph, const char *fmt)
 {
+    return pym_graph_bytes_ex(graph, fmt, 0);
+}
+
+/* The command's pictures: render_bytes(fmt, aspect=PYM_GRAPH_ASPECT,
+ * annotate=True[, where=True]) (docs/refgraph.md, "Pictures"). */
+PyObject *pym_graph_bytes_ex(PyObject *graph, const char *fmt, int flags)
+{
     PyObject *text, *bytes;
 
-    if (strcmp(fmt, "dot") != 0)
-        return PyObject_CallMethod(graph, "render_bytes", "s", fmt);
+    if (strcmp(fmt, "dot") != 0) {
+        PyObject *meth = PyObject_GetAttrString(graph, "render_bytes"), *args = NULL, *kw = NULL, *r = NULL;
+        if (meth && (args = Py_BuildValue("(s)", fmt)) &&
+            (kw = Py_BuildValue("{sdsOsO}", "aspect", PYM_GRAPH_ASPECT, "annotate", Py_True, "where",
+                                (flags & PYM_GRAPH_WHERE) ? Py_True : Py_False)))
+            r = PyObject_Call(meth, args, kw);
+        Py_XDECREF(meth);
+        Py_XDECREF(args);
+        Py_XDECREF(kw);
+        return r;
+    }
     text = PyObject_CallMethod(graph, "_get_graphviz_data", NULL);
     if (text == NULL)
         return NULL;

@@ -344,7 +344,7 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     pym__render_stats st = {0};
     char *data = NULL;
     unsigned int datalen = 0;
-    int rc = 0, laid_out = 0, pack;
+    int rc = 0, laid_out = 0, pack, grid;
     pym__render_plan plan;
     char eng[16];
 
@@ -377,6 +377,8 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     info->components = st.ncomps;
 
     pack = graph_packs(g);
+    /* a grid near opts->aspect (grid.c), when the graph leaves packing to us */
+    grid = pack < 0 && opts->aspect > 0 && st.ncomps > 1 && !agfstsubg(g);
     if (pack < 0 && st.ncomps > 1 &&
         (st.nodes > PYM_RENDER_PACK_MIN_NODES || st.ncomps > PYM_RENDER_PACK_MIN_COMPONENTS)) {
         char name[] = "packmode", value[] = "array", empty[] = "";
@@ -392,6 +394,15 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     snprintf(eng, sizeof eng, "%s", plan.engine);
     snprintf(info->engine, sizeof info->engine, "%s", eng);
     info->seconds = plan.seconds;
+    if (grid && (plan.drop_labels || plan.seconds > PYM_RENDER_BUDGET_SECONDS * PYM_RENDER_GRID_SHARE))
+        grid = 0; /* large graphs: as the caps say */
+    if (grid && pack == PYM__PACK_ARRAY) {
+        char name[] = "packmode", empty[] = ""; /* set above; the grid places the components */
+        if (agsafeset(g, name, empty, empty) != 0) {
+            rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+    }
     if (plan.drop_labels) {
         if (drop_edge_labels(g) < 0) {
             rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
@@ -411,7 +422,19 @@ static int render_locked(const char *dot, const pym_render_opts *opts, const cha
     }
 
     /* From here to gvFreeLayout the graph must not change. */
-    if (gvLayout(gv_ctx, g, eng) != 0 || agerrors() >= AGERR) {
+    if (grid) {
+        int r = pym__render_grid_layout(gv_ctx, g, eng, opts->aspect, &info->columns, err, errlen);
+        laid_out = 1; /* as after gvLayout, also on failure */
+        if (r == -1) {
+            rc = fail(PYM_RENDER_E_NOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+        if (r < 0) {
+            rc = fail_graphviz(PYM_RENDER_E_LAYOUT, err, errlen, "layout failed");
+            goto done;
+        }
+    }
+    else if (gvLayout(gv_ctx, g, eng) != 0 || agerrors() >= AGERR) {
         laid_out = 1; /* gvLayout may have allocated before failing: freeing is safe */
         rc = fail_graphviz(PYM_RENDER_E_LAYOUT, err, errlen, "layout failed");
         goto done;

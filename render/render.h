@@ -84,6 +84,12 @@ const char *pym_render_strerror(int code);
 #define PYM_RENDER_PACK_MIN_NODES 1000
 #define PYM_RENDER_PACK_MIN_COMPONENTS 100
 #define PYM_RENDER_MSG_CAP 4096
+/* PYM_RENDER_GRID_SHARE: the grid of opts.aspect lays the components out one
+ *   by one as graphs of their own (render/grid.c); only when the estimate for
+ *   the graph is at most this share of PYM_RENDER_BUDGET_SECONDS and keeps the
+ *   edge labels.  Above it the graph is laid out as the caps above say (large
+ *   graphs: Graphviz's packmode=array, ceil(sqrt(components)) columns). */
+#define PYM_RENDER_GRID_SHARE 0.25
 
 /* ---------------------------------------------------------------- choices */
 
@@ -112,6 +118,7 @@ typedef struct {
     double seconds;  /* estimated layout time with `engine` (render/measure.c) */
     int labels_dropped; /* edge labels removed before layout (0 normally) */
     int warnings;    /* number of Graphviz warnings (their text is not kept) */
+    int columns;     /* columns of the grid of components (opts.aspect), 0 when not used */
 } pym_render_info;
 
 /* Options; a NULL opts means all defaults (dot, svg, nothing else). */
@@ -126,6 +133,11 @@ typedef struct {
                              -Efontsize=10 -Nstyle=filled -Nfillcolor=#E5EDB8
                              -Ncolor=#CCCCCC): as those options, given to the nodes
                              and edges that do not set the attribute themselves */
+    double aspect;        /* > 0: a graph of two or more components that sets neither
+                             pack nor packmode has them laid out one by one and put on
+                             a grid whose width / height is near this (1.5 for a
+                             screen); 0: as Graphviz does (dot: all in one layout,
+                             usually one wide row).  See PYM_RENDER_GRID_SHARE. */
 } pym_render_opts;
 
 /* Parse the DOT text (dotlen bytes, need not be NUL-terminated; a NUL byte

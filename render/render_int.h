@@ -5,6 +5,8 @@
 
 #include <cgraph.h>
 
+typedef struct GVC_s GVC_t; /* gvc.h's, which would bring types.h's names (path, ...) */
+
 /* Per-node degrees of a root graph, indexed by AGSEQ(node) (1..max_seq). */
 typedef struct {
     int *in;    /* in-edges, self-loops included (as agdegree counts them) */
@@ -74,5 +76,28 @@ typedef struct {
  * (notelen bytes, may be NULL) says what was changed and why. */
 pym__render_plan pym__render_plan_layout(const char *wanted, const pym__render_stats *st, pym__render_pack pack,
                                          char *note, size_t notelen);
+
+/* Components on a grid (grid.c).
+ *
+ * The number of columns, 1..n, of a row-major array of n cells (cell i is
+ * w[i] x h[i]; every column as wide as its widest cell plus gap, every row as
+ * high as its highest plus gap) whose width / height is nearest `aspect`
+ * (in log scale; ties go to fewer columns).  1 when n <= 1 or aspect <= 0. */
+int pym__render_grid_columns(const double *w, const double *h, int n, double gap, double aspect);
+
+/* Gap between the cells of the grid, in points (Graphviz's pack margin, 8,
+ * on both sides). */
+#define PYM__GRID_GAP 16.0
+
+/* Lay root graph g out with `engine`, its weakly connected components one by
+ * one, placed on a grid whose width / height is near `aspect` (row-major, in
+ * the order of each component's first node; each centred in its cell), then
+ * g as a whole with "nop2", which keeps the positions (and places the graph
+ * label).  g must have no subgraphs.  *columns gets the number of columns.
+ * Returns 0 (g is laid out: gvFreeLayout it), -1 when out of memory, -2 when
+ * a layout failed (Graphviz's message was collected); g may then be partly
+ * laid out: gvFreeLayout is safe.  g gains pos / lp attributes. */
+int pym__render_grid_layout(GVC_t *gvc, Agraph_t *g, const char *engine, double aspect, int *columns,
+                            char *errbuf, size_t errlen);
 
 #endif

@@ -974,11 +974,230 @@ static int edge_row_cmp(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
+/* ---- opt-in additions of a picture (render keywords annotate, where) ---- */
+
+#define EDGE_KEY_CLIP 32 /* safe_repr(key, clip=32) in an annotated dict edge label */
+#define SITE_TRUNC 48    /* trunc(file:line, 48, left) in a node's allocation-site line */
+#define FINALIZER_COLOR "#8E44AD" /* double border of an object with a finalizer */
+
+/* What the DOT text of a picture adds to Pympler's (docs/refgraph.md,
+ * "Pictures"); NULL where Pympler's text is wanted. */
+typedef struct {
+    int annotate;           /* [index] / [key] edge labels, finalizer marks, the legend */
+    int where;              /* an allocation-site line per node, when tracemalloc traces */
+    PyObject *objs;         /* self.objects as a list (owned) */
+    pym_ptrindex *byaddr;   /* object address -> index in objs */
+    PyObject *tm_get, *tm_tb; /* tracemalloc.get_object_traceback, .Traceback (owned; NULL: no lines) */
+    int seen_frame, seen_method, seen_final, seen_site; /* what the legend explains */
+} dot_extra;
+
+static void dot_extra_free(dot_extra *x)
+{
+    Py_CLEAR(x->objs);
+    Py_CLEAR(x->tm_get);
+    Py_CLEAR(x->tm_tb);
+    pym_ptrindex_free(&x->byaddr);
+}
+
+/* Fill *x for self (annotate, where as asked).  0, or -1 with an exception. */
+static int dot_extra_init(dot_extra *x, PyObject *self, int annotate, int where)
+{
+    memset(x, 0, sizeof *x);
+    x->annotate = annotate;
+    x->where = where;
+    PyObject *o = get(self, S_objects);
+    x->objs = o ? PySequence_List(o) : NULL;
+    Py_XDECREF(o);
+    if (!x->objs)
+        goto error;
+    if (!(x->byaddr = pym_ptrindex_new((size_t)PyList_GET_SIZE(x->objs)))) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(x->objs); i++)
+        if (pym_ptrindex_put(x->byaddr, (uintptr_t)PyList_GET_ITEM(x->objs, i), (uint32_t)i) < 0) {
+            PyErr_NoMemory();
+            goto error;
+        }
+    if (where) {
+        PyObject *tm = PyImport_ImportModule("tracemalloc");
+        PyObject *on = tm ? PyObject_CallMethod(tm, "is_tracing", NULL) : NULL;
+        int tracing = on ? PyObject_IsTrue(on) : -1;
+        Py_XDECREF(on);
+        if (tracing > 0) {
+            x->tm_get = PyObject_GetAttrString(tm, "get_object_traceback");
+            x->tm_tb = x->tm_get ? PyObject_GetAttrString(tm, "Traceback") : NULL;
+        }
+        Py_XDECREF(tm);
+        if (tracing < 0 || (tracing > 0 && !x->tm_tb))
+            goto error;
+    }
+    return 0;
+error:
+    dot_extra_free(x);
+    return -1;
+}
+
+/* The object of self.objects at address key, borrowed; NULL when none. */
+static PyObject *extra_object(const dot_extra *x, uintptr_t key)
+{
+    uint32_t i = key ? pym_ptrindex_get(x->byaddr, key) : PYM_PTRINDEX_NONE;
+    return i == PYM_PTRINDEX_NONE ? NULL : PyList_GET_ITEM(x->objs, i);
+}
+
+/* 1 when objects of type t have a finalizer: tp_finalize (a __del__, or a
+ * built-in one: generators, files) or a legacy tp_del, other than object's
+ * own (it has neither); as the garbage command's report marks them. */
+static int has_finalizer(PyTypeObject *t)
+{
+    return (t->tp_finalize != NULL && t->tp_finalize != PyBaseObject_Type.tp_finalize) ||
+           (t->tp_del != NULL && t->tp_del != PyBaseObject_Type.tp_del);
+}
+
+/* tracemalloc's traceback of obj, or None. */
+static PyObject *traceback_of(const dot_extra *x, PyObject *obj)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    /* CPython 3.11 looks the block of an object with a managed __dict__ up at
+     * the collector's header, but it starts two pointers before it (3.12
+     * fixed it): look it up where it starts. */
+    PyTypeObject *t = Py_TYPE(obj);
+    if (PyType_HasFeature(t, Py_TPFLAGS_MANAGED_DICT) && PyType_IS_GC(t)) {
+        uintptr_t start = (uintptr_t)obj - 2 * sizeof(uintptr_t) - 2 * sizeof(PyObject *);
+        PyObject *frames = _PyTraceMalloc_GetTraceback(0, start), *tb; /* domain 0: Python's allocators */
+        if (frames == NULL || frames == Py_None)
+            return frames;
+        tb = PyObject_CallOneArg(x->tm_tb, frames);
+        Py_DECREF(frames);
+        return tb;
+    }
+#endif
+    return PyObject_CallOneArg(x->tm_get, obj);
+}
+
+/* "file:line" of the innermost frame where obj was allocated, cut to
+ * SITE_TRUNC characters from the left; NULL without an exception when
+ * tracemalloc has no trace of it (or any ordinary error: the line is left
+ * out), NULL with one for the others. */
+static PyObject *site_of(const dot_extra *x, PyObject *obj)
+{
+    PyObject *tb = traceback_of(x, obj), *fr = NULL, *file = NULL, *line = NULL, *s = NULL, *r = NULL;
+    Py_ssize_t n = tb && tb != Py_None ? PySequence_Length(tb) : 0;
+    if (n > 0 && (fr = PySequence_GetItem(tb, n - 1)) && (file = PyObject_GetAttrString(fr, "filename")) &&
+        (line = PyObject_GetAttrString(fr, "lineno")))
+        s = PyUnicode_FromFormat("%S:%S", file, line);
+    r = s ? pym_trunc(s, SITE_TRUNC, 1) : NULL;
+    Py_XDECREF(tb);
+    Py_XDECREF(fr);
+    Py_XDECREF(file);
+    Py_XDECREF(line);
+    Py_XDECREF(s);
+    if (!r && PyErr_Occurred() && pym_err_is_ordinary())
+        PyErr_Clear();
+    return r;
+}
+
+/* The annotated label of the edge src -> dst: "[i]" for the first index of
+ * dst in a list or tuple, "[repr(key)]" for the first key of a dict whose
+ * value is dst (repr clipped to EDGE_KEY_CLIP, 'N/A' when it raises), else
+ * Pympler's label as str ('N/A' when str() raises).  New reference, or NULL
+ * with a non-ordinary exception. */
+static PyObject *annotated_label(PyObject *src, PyObject *dst, PyObject *label)
+{
+    if (src && (PyList_Check(src) || PyTuple_Check(src))) {
+        Py_ssize_t n = PyList_Check(src) ? PyList_GET_SIZE(src) : PyTuple_GET_SIZE(src);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *it = PyList_Check(src) ? PyList_GET_ITEM(src, i) : PyTuple_GET_ITEM(src, i);
+            if (it == dst)
+                return PyUnicode_FromFormat("[%zd]", i);
+        }
+    }
+    else if (src && PyDict_Check(src)) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v, *key = NULL;
+        while (PyDict_Next(src, &pos, &k, &v)) /* no Python code runs: identity only */
+            if (v == dst) {
+                key = Py_NewRef(k);
+                break;
+            }
+        if (key) {
+            PyObject *r = pym_safe_repr(key, EDGE_KEY_CLIP), *out = r ? PyUnicode_FromFormat("[%U]", r) : NULL;
+            Py_DECREF(key);
+            Py_XDECREF(r);
+            return out;
+        }
+    }
+    if (PyUnicode_CheckExact(label))
+        return Py_NewRef(label);
+    PyObject *s = PyObject_Str(label);
+    if (!s && pym_err_is_ordinary()) {
+        PyErr_Clear();
+        s = PyUnicode_FromString("N/A");
+    }
+    return s;
+}
+
+/* '&', '<', '>', '"' of ASCII text (our own: the note) for an HTML-like label. */
+static void put_html_ascii(pym_strbuf *b, const char *t)
+{
+    for (; *t; t++) {
+        if (*t == '&')
+            pym_strbuf_puts(b, "&amp;");
+        else if (*t == '<')
+            pym_strbuf_puts(b, "&lt;");
+        else if (*t == '>')
+            pym_strbuf_puts(b, "&gt;");
+        else if (*t == '"')
+            pym_strbuf_puts(b, "&quot;");
+        else if ((unsigned char)*t >= 0x20 && (unsigned char)*t < 0x7f)
+            pym_strbuf_append(b, t, 1);
+    }
+}
+
+/* The legend: the graph's label, an HTML-like table of the kinds of nodes
+ * and edges the picture shows with their borders and colours, at the bottom
+ * right; with the simplification note (ASCII, may be NULL) as its first row,
+ * at the top.  Written after the nodes, which tell what was seen. */
+static void put_legend(pym_strbuf *b, const dot_extra *x, const char *note)
+{
+    pym_strbuf_puts(b, "    graph [ fontsize=10, label=<"
+                       "<TABLE BORDER=\"1\" COLOR=\"#999999\" CELLBORDER=\"0\" CELLSPACING=\"2\" CELLPADDING=\"3\">");
+    if (note) {
+        pym_strbuf_puts(b, "<TR><TD COLSPAN=\"2\" ALIGN=\"LEFT\">");
+        put_html_ascii(b, note);
+        pym_strbuf_puts(b, "</TD></TR>");
+    }
+    pym_strbuf_puts(b, "<TR><TD COLSPAN=\"2\"><B>Legend</B></TD></TR>"
+                       "<TR><TD BORDER=\"1\" COLOR=\"#CCCCCC\" BGCOLOR=\"#E5EDB8\">repr<BR/>type");
+    if (x->seen_site)
+        pym_strbuf_puts(b, "<BR/>file:line");
+    pym_strbuf_puts(b, "</TD><TD ALIGN=\"LEFT\">an object: its repr and type");
+    if (x->seen_site)
+        pym_strbuf_puts(b, ",<BR ALIGN=\"LEFT\"/>where it was allocated (tracemalloc)<BR ALIGN=\"LEFT\"/>");
+    pym_strbuf_puts(b, "</TD></TR>");
+    if (x->seen_final)
+        pym_strbuf_puts(b, "<TR><TD><TABLE BORDER=\"1\" COLOR=\"" FINALIZER_COLOR "\" CELLBORDER=\"1\" "
+                           "CELLSPACING=\"2\" CELLPADDING=\"2\"><TR><TD COLOR=\"" FINALIZER_COLOR
+                           "\" BGCOLOR=\"#E5EDB8\">  </TD></TR></TABLE></TD><TD ALIGN=\"LEFT\">double purple "
+                           "border: has a finalizer<BR ALIGN=\"LEFT\"/>(__del__ or a built-in one)<BR ALIGN=\"LEFT\"/></TD></TR>");
+    if (x->seen_frame)
+        pym_strbuf_puts(b, "<TR><TD BORDER=\"1\" COLOR=\"orange\" BGCOLOR=\"#E5EDB8\">  </TD>"
+                           "<TD ALIGN=\"LEFT\">orange border: a frame</TD></TR>");
+    if (x->seen_method)
+        pym_strbuf_puts(b, "<TR><TD BORDER=\"1\" COLOR=\"red\" BGCOLOR=\"#E5EDB8\">  </TD>"
+                           "<TD ALIGN=\"LEFT\">red border: an instancemethod</TD></TR>");
+    pym_strbuf_puts(b, "<TR><TD><FONT POINT-SIZE=\"16\">&#8594;</FONT></TD><TD ALIGN=\"LEFT\">a reference: attribute name,"
+                       "<BR ALIGN=\"LEFT\"/>[index] of a list or tuple, [key] of a dict<BR ALIGN=\"LEFT\"/></TD></TR>"
+                       "</TABLE>>, ");
+    pym_strbuf_puts(b, note ? "labelloc=t, labeljust=l ];\n" : "labelloc=b, labeljust=r ];\n");
+}
+
 /* One node line: '    "X%s" [ label = "%s\n%s" %s ];' */
-static int put_node(pym_strbuf *b, PyObject *m, pym_ptrindex *ix, Py_ssize_t i)
+static int put_node(pym_strbuf *b, PyObject *m, pym_ptrindex *ix, Py_ssize_t i, dot_extra *x)
 {
     PyObject *id = META_FIELD(m, id), *str = id ? META_FIELD(m, str) : NULL;
-    PyObject *type = str ? META_FIELD(m, type) : NULL, *lab = NULL, *ts = NULL;
+    PyObject *type = str ? META_FIELD(m, type) : NULL, *lab = NULL, *ts = NULL, *site = NULL, *obj = NULL;
+    int final = 0;
     int rc = -1;
     uintptr_t key;
     if (!type || id_key(id, &key) < 0)
@@ -999,12 +1218,36 @@ static int put_node(pym_strbuf *b, PyObject *m, pym_ptrindex *ix, Py_ssize_t i)
     pym_strbuf_puts(b, "\\n");
     if (put_text(b, ts, '\'') < 0)
         goto done;
+    if (x && (obj = extra_object(x, key))) {
+        final = x->annotate && has_finalizer(Py_TYPE(obj));
+        if (x->tm_get && !(site = site_of(x, obj)) && PyErr_Occurred())
+            goto done;
+    }
+    if (site) {
+        pym_strbuf_puts(b, "\\n");
+        if (put_text(b, site, '\'') < 0)
+            goto done;
+        x->seen_site = 1;
+    }
     const char *extra = "";
-    if (PyUnicode_CompareWithASCIIString(ts, "instancemethod") == 0)
+    if (PyUnicode_CompareWithASCIIString(ts, "instancemethod") == 0) {
         extra = ", color=red";
-    else if (PyUnicode_CompareWithASCIIString(ts, "frame") == 0)
+        if (x)
+            x->seen_method = 1;
+    }
+    else if (PyUnicode_CompareWithASCIIString(ts, "frame") == 0) {
         extra = ", color=orange";
-    pym_strbuf_printf(b, "\" %s ];\n", extra);
+        if (x)
+            x->seen_frame = 1;
+    }
+    if (final) {
+        x->seen_final = 1;
+        pym_strbuf_printf(b, "\" %s%s peripheries=2 ];\n", extra[0] ? extra : ", color=\"" FINALIZER_COLOR "\"",
+                          ",");
+    }
+    else {
+        pym_strbuf_printf(b, "\" %s ];\n", extra);
+    }
     rc = 0;
 done:
     Py_XDECREF(id);
@@ -1012,17 +1255,24 @@ done:
     Py_XDECREF(type);
     Py_XDECREF(lab);
     Py_XDECREF(ts);
+    Py_XDECREF(site);
     return rc;
 }
 
 /* One edge line: '    X%s -> X%s [label="%s"%s];' */
-static int put_edge(pym_strbuf *b, PyObject *e)
+static int put_edge(pym_strbuf *b, PyObject *e, const dot_extra *x)
 {
     PyObject *s = EDGE_FIELD(e, src), *t = s ? EDGE_FIELD(e, dst) : NULL;
-    PyObject *l = t ? EDGE_FIELD(e, label) : NULL, *ls = l ? as_str(l) : NULL;
+    PyObject *l = t ? EDGE_FIELD(e, label) : NULL, *ls = NULL;
     uintptr_t ks, kt;
     int rc = -1;
-    if (!ls || id_key(s, &ks) < 0 || id_key(t, &kt) < 0)
+    if (!l || id_key(s, &ks) < 0 || id_key(t, &kt) < 0)
+        goto done;
+    if (x && x->annotate)
+        ls = annotated_label(extra_object(x, ks), extra_object(x, kt), l);
+    else
+        ls = as_str(l);
+    if (!ls)
         goto done;
     pym_strbuf_printf(b, "    Xx%lx -> Xx%lx [label=\"", (unsigned long)ks, (unsigned long)kt);
     if (put_text(b, ls, '"') < 0)
@@ -1040,7 +1290,7 @@ done:
 /* Pympler's _get_graphviz_data(), with labels escaped for DOT (backslashes
  * and control characters, which Pympler writes raw) and edges in a stable
  * order (Pympler: set order).  `note` (may be NULL) becomes the graph label. */
-static PyObject *graphviz_text(PyObject *self, PyObject *note)
+static PyObject *graphviz_text(PyObject *self, PyObject *note, dot_extra *x)
 {
     PyObject *meta = NULL, *edges = NULL, *result = NULL;
     edge_row *rows = NULL;
@@ -1048,7 +1298,7 @@ static PyObject *graphviz_text(PyObject *self, PyObject *note)
     pym_strbuf b;
     pym_strbuf_init(&b);
     pym_strbuf_puts(&b, "// Process this file with graphviz\ndigraph G {\n    node [shape=box];\n");
-    if (note) {
+    if (note && !(x && x->annotate)) {
         pym_strbuf_puts(&b, "    graph [label=\"");
         if (put_text(&b, note, '\'') < 0)
             goto done;
@@ -1067,7 +1317,7 @@ static PyObject *graphviz_text(PyObject *self, PyObject *note)
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (put_node(&b, PyList_GET_ITEM(meta, i), ix, i) < 0)
+        if (put_node(&b, PyList_GET_ITEM(meta, i), ix, i, x) < 0)
             goto done;
     }
     for (Py_ssize_t k = 0; k < ne; k++) {
@@ -1087,8 +1337,14 @@ static PyObject *graphviz_text(PyObject *self, PyObject *note)
     }
     qsort(rows, (size_t)ne, sizeof *rows, edge_row_cmp);
     for (Py_ssize_t k = 0; k < ne; k++) {
-        if (put_edge(&b, rows[k].edge) < 0)
+        if (put_edge(&b, rows[k].edge, x) < 0)
             goto done;
+    }
+    if (x && x->annotate && n > 0) {
+        const char *nt = note ? PyUnicode_AsUTF8(note) : NULL;
+        if (note && !nt)
+            goto done;
+        put_legend(&b, x, nt);
     }
     pym_strbuf_puts(&b, "}\n");
     if (pym_strbuf_failed(&b))
@@ -1104,10 +1360,23 @@ done:
     return result;
 }
 
-static PyObject *Graph__get_graphviz_data(PyObject *self, PyObject *unused)
+/* _get_graphviz_data(*, annotate=False, where=False): Pympler's DOT text;
+ * with the opt-in keywords, the text render(annotate=..., where=...) draws
+ * (docs/refgraph.md, "Pictures"). */
+static PyObject *Graph__get_graphviz_data(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    (void)unused;
-    return graphviz_text(self, NULL);
+    static char *kwlist[] = {"annotate", "where", NULL};
+    int annotate = 0, where = 0;
+    dot_extra x;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$pp:_get_graphviz_data", kwlist, &annotate, &where))
+        return NULL;
+    if (!annotate && !where)
+        return graphviz_text(self, NULL, NULL);
+    if (dot_extra_init(&x, self, annotate, where) < 0)
+        return NULL;
+    PyObject *r = graphviz_text(self, NULL, &x);
+    dot_extra_free(&x);
+    return r;
 }
 
 static PyObject *Graph_write_graph(PyObject *self, PyObject *args, PyObject *kwds)
@@ -1116,7 +1385,7 @@ static PyObject *Graph_write_graph(PyObject *self, PyObject *args, PyObject *kwd
     PyObject *filename;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:write_graph", kwlist, &filename))
         return NULL;
-    PyObject *text = graphviz_text(self, NULL);
+    PyObject *text = graphviz_text(self, NULL, NULL);
     if (!text)
         return NULL;
     PyObject *io = PyImport_ImportModule("io");
@@ -1153,7 +1422,8 @@ static PyMethodDef Graph_methods[] = {
     {"write_graph", FN(Graph_write_graph), METH_VARARGS | METH_KEYWORDS,
      "write_graph(filename)\n\nWrite the graph in DOT format."},
     RENDER_METHODS
-    {"_get_graphviz_data", FN(Graph__get_graphviz_data), METH_NOARGS, "The graph as DOT text."},
+    {"_get_graphviz_data", FN(Graph__get_graphviz_data), METH_VARARGS | METH_KEYWORDS,
+     "_get_graphviz_data(*, annotate=False, where=False)\n\nThe graph as DOT text (the keywords: as render()'s)."},
     {"_get_edges", FN(Graph__get_edges), METH_NOARGS, "Compute self.edges."},
     {"_annotate_objects", FN(Graph__annotate_objects), METH_NOARGS, "Compute self.metadata."},
     {"_reduce_to_cycles", FN(Graph__reduce_to_cycles), METH_NOARGS,

@@ -40,7 +40,7 @@ static const char SMALL[] = "digraph G { alpha -> beta; alpha -> gamma; beta -> 
 static int render(const char *text, const char *engine, const char *format, unsigned char **out, size_t *len,
                   char *err, size_t errlen)
 {
-    pym_render_opts o = {engine, format, 0, 0, 0};
+    pym_render_opts o = {engine, format, 0, 0, 0, 0};
     return pym_render_dot(text, strlen(text), &o, out, len, err, errlen);
 }
 
@@ -478,7 +478,7 @@ static void test_other_formats_start_as_expected(void)
 static void test_every_engine_lays_out_a_small_graph(void)
 {
     for (size_t i = 0; pym_render_engines[i]; i++) {
-        pym_render_opts o = {pym_render_engines[i], "plain", 0, 0, 0};
+        pym_render_opts o = {pym_render_engines[i], "plain", 0, 0, 0, 0};
         pym_render_info info;
         unsigned char *out = NULL;
         size_t len = 0;
@@ -531,7 +531,7 @@ static int leaf_rows(const char *plain)
 static void test_unflatten_staggers_a_fan_out_and_still_renders(void)
 {
     buf b = {0};
-    pym_render_opts flat = {"dot", "plain", 0, 0, 0}, unflat = {"dot", "plain", 1, 0, 0};
+    pym_render_opts flat = {"dot", "plain", 0, 0, 0, 0}, unflat = {"dot", "plain", 1, 0, 0, 0};
     unsigned char *p0 = NULL, *p1 = NULL, *d1 = NULL, *svg = NULL;
     size_t len;
     char err[256];
@@ -568,7 +568,7 @@ static void test_unflatten_staggers_a_fan_out_and_still_renders(void)
 static void test_unflatten_keeps_minlen_set_by_the_graph_and_leaves_inner_edges(void)
 {
     const char *text = "digraph { a -> b [minlen=5]; a -> c; a -> d; d -> e; e -> f; }";
-    pym_render_opts o = {"dot", "dot", 1, 7, 0};
+    pym_render_opts o = {"dot", "dot", 1, 7, 0, 0};
     unsigned char *out = NULL;
     size_t len;
     char err[256];
@@ -588,7 +588,7 @@ static void test_unflatten_keeps_minlen_set_by_the_graph_and_leaves_inner_edges(
 static void test_pympler_style_fills_nodes_but_keeps_their_own_attributes(void)
 {
     const char *text = "digraph { a; b [color=red]; a -> b [label=x]; }";
-    pym_render_opts o = {"dot", "dot", 0, 0, 1};
+    pym_render_opts o = {"dot", "dot", 0, 0, 1, 0};
     unsigned char *out = NULL;
     size_t len;
     char err[256];
@@ -650,7 +650,7 @@ static void test_nul_byte_and_empty_text_are_syntax_errors(void)
     unsigned char *out = NULL;
     size_t len = 0;
     char err[256] = "";
-    pym_render_opts o = {"dot", "svg", 0, 0, 0};
+    pym_render_opts o = {"dot", "svg", 0, 0, 0, 0};
 
     CU_ASSERT_EQUAL(pym_render_dot(text, sizeof text - 1, &o, &out, &len, err, sizeof err), PYM_RENDER_E_SYNTAX);
     CU_ASSERT_STRING_EQUAL(err, "DOT text contains a NUL byte at offset 19");
@@ -705,7 +705,7 @@ static void test_to_file_writes_the_same_bytes_and_no_temporary(void)
     char path[128];
     unsigned char *mem = NULL, *file = NULL;
     size_t len = 0;
-    pym_render_opts o = {"dot", "svg", 0, 0, 0};
+    pym_render_opts o = {"dot", "svg", 0, 0, 0, 0};
     char err[256] = "";
     FILE *f;
     long size;
@@ -752,7 +752,7 @@ static void test_to_file_writes_the_same_bytes_and_no_temporary(void)
 static void test_unwritable_path_fails_with_a_message_and_leaves_nothing(void)
 {
     char path[128], sub[128];
-    pym_render_opts o = {"dot", "png", 0, 0, 0};
+    pym_render_opts o = {"dot", "png", 0, 0, 0, 0};
     char err[256] = "";
 
     make_tmpdir();
@@ -1053,7 +1053,7 @@ static void test_dot_switches_to_sfdp_just_above_its_budget(void)
 static void test_a_dense_graph_is_laid_out_by_sfdp_with_a_note(void)
 {
     char *text = tree_dot(300, 300); /* dot: ~17 s measured; sfdp: 0.05 s */
-    pym_render_opts o = {"dot", "svg", 0, 0, 0};
+    pym_render_opts o = {"dot", "svg", 0, 0, 0, 0};
     pym_render_info info;
     unsigned char *out = NULL;
     size_t len = 0;
@@ -1081,7 +1081,7 @@ static void test_a_dense_graph_is_laid_out_by_sfdp_with_a_note(void)
 static void test_many_components_are_packed_as_an_array(void)
 {
     char *text = garbage_dot(1200); /* 400 3-cycles */
-    pym_render_opts o = {"dot", "dot", 0, 0, 0};
+    pym_render_opts o = {"dot", "dot", 0, 0, 0, 0};
     pym_render_info info;
     unsigned char *out = NULL;
     size_t len = 0;
@@ -1198,7 +1198,7 @@ static void test_edge_labels_are_dropped_when_placing_them_would_take_too_long(v
     free(text);
 
     /* and through the API: twopi keeps its engine, loses the labels */
-    pym_render_opts o = {"twopi", "svg", 0, 0, 0};
+    pym_render_opts o = {"twopi", "svg", 0, 0, 0, 0};
     pym_render_info info;
     unsigned char *out = NULL;
     size_t len = 0;
@@ -1217,7 +1217,7 @@ static void test_edge_labels_are_dropped_when_placing_them_would_take_too_long(v
 static void test_a_huge_garbage_graph_is_refused_quickly(void)
 {
     char *text = garbage_dot(40000);
-    pym_render_opts o = {"dot", "png", 0, 0, 0};
+    pym_render_opts o = {"dot", "png", 0, 0, 0, 0};
     pym_render_info info;
     unsigned char *out = NULL;
     size_t len = 0;
@@ -1243,7 +1243,7 @@ static void *render_thread(void *arg)
         unsigned char *out = NULL;
         size_t len = 0;
         char err[256];
-        pym_render_opts o = {i % 2 ? "neato" : "dot", i % 2 ? "png" : "svg", i == 2, 0, 1};
+        pym_render_opts o = {i % 2 ? "neato" : "dot", i % 2 ? "png" : "svg", i == 2, 0, 1, 0};
         if (pym_render_dot(SMALL, strlen(SMALL), &o, &out, &len, err, sizeof err) == 0 && len > 0)
             (*ok)++;
         free(out);
@@ -1262,6 +1262,90 @@ static void test_concurrent_calls_are_serialised(void)
     CU_ASSERT_TRUE(ok[0] == 3 && ok[1] == 3 && ok[2] == 3);
 }
 
+/* ================================================================ components on a grid */
+
+static void test_grid_columns_follow_the_aspect(void)
+{
+    /* four unit squares, no gap: 1 column 1/4, 2 columns 1, 3 columns 3/2, 4 columns 4 */
+    const double sq[4] = {1, 1, 1, 1};
+    const double w[3] = {10, 1, 1}, h[3] = {1, 1, 1};
+    CU_ASSERT_EQUAL(pym__render_grid_columns(sq, sq, 4, 0, 1.0), 2);
+    CU_ASSERT_EQUAL(pym__render_grid_columns(sq, sq, 4, 0, 1.5), 3);
+    CU_ASSERT_EQUAL(pym__render_grid_columns(sq, sq, 4, 0, 4.0), 4);
+    CU_ASSERT_EQUAL(pym__render_grid_columns(sq, sq, 4, 0, 0.25), 1);
+    CU_ASSERT_EQUAL(pym__render_grid_columns(sq, sq, 1, 0, 1.5), 1);
+    CU_ASSERT_EQUAL(pym__render_grid_columns(sq, sq, 4, 0, 0), 1);
+    /* a wide first cell: its column is wide whatever the rest */
+    CU_ASSERT_EQUAL(pym__render_grid_columns(w, h, 3, 0, 4.0), 1); /* 10 x 3 = 3.3 beats 11 x 2 = 5.5 */
+}
+
+/* "width" and "height" of an SVG made by Graphviz (points), 0 when absent. */
+static double svg_aspect(const char *svg)
+{
+    const char *p = strstr(svg, "<svg width=\"");
+    double w = 0, h = 0;
+    if (!p || sscanf(p, "<svg width=\"%lfpt\" height=\"%lfpt\"", &w, &h) != 2 || h <= 0)
+        return 0;
+    return w / h;
+}
+
+static void test_grid_puts_components_near_the_aspect_and_keeps_edge_labels(void)
+{
+    buf b = {0};
+    pym_render_opts row = {"dot", "svg", 0, 0, 1, 0}, grid = {"dot", "svg", 0, 0, 1, 1.5};
+    pym_render_info info;
+    unsigned char *out = NULL;
+    size_t len = 0;
+    char err[512] = "", want[32];
+
+    buf_add(&b, "digraph G { label=\"the title\";\n");
+    for (int i = 0; i < 9; i++)
+        buf_add(&b, "a%d -> b%d [label=\"fwd%d\"]; b%d -> c%d; c%d -> a%d [label=\"back%d\"];\n", i, i, i, i, i, i,
+                i, i);
+    buf_add(&b, "}\n");
+    CU_ASSERT_EQUAL_FATAL(pym_render_dot_ex(b.p, b.len, &row, &out, &len, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.columns, 0);
+    CU_ASSERT_TRUE(svg_aspect((char *)out) > 3.0); /* dot: one row */
+    free(out);
+    out = NULL;
+    CU_ASSERT_EQUAL_FATAL(pym_render_dot_ex(b.p, b.len, &grid, &out, &len, &info, err, sizeof err), 0);
+    CU_ASSERT_TRUE(info.columns >= 2 && info.columns <= 6);
+    double a = svg_aspect((char *)out);
+    CU_ASSERT_TRUE(a >= 0.9 && a <= 2.2);
+    for (int i = 0; i < 9; i++) { /* Graphviz's own packing would lose the forward labels */
+        snprintf(want, sizeof want, ">fwd%d</text>", i);
+        CU_ASSERT_PTR_NOT_NULL(strstr((char *)out, want));
+        snprintf(want, sizeof want, ">back%d</text>", i);
+        CU_ASSERT_PTR_NOT_NULL(strstr((char *)out, want));
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr((char *)out, ">the title</text>"));
+    CU_ASSERT_PTR_NULL(xml_problem((char *)out, len));
+    free(out);
+    free(b.p);
+}
+
+static void test_grid_leaves_one_component_and_packed_graphs_alone(void)
+{
+    pym_render_opts plain = {"dot", "svg", 0, 0, 1, 0}, grid = {"dot", "svg", 0, 0, 1, 1.5};
+    pym_render_info info;
+    unsigned char *one = NULL, *two = NULL;
+    size_t n1 = 0, n2 = 0;
+    char err[512] = "";
+    static const char packed[] = "digraph { packmode=\"array_1\"; a -> b; c -> d; e -> f; }";
+
+    CU_ASSERT_EQUAL_FATAL(pym_render_dot_ex(SMALL, strlen(SMALL), &plain, &one, &n1, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(pym_render_dot_ex(SMALL, strlen(SMALL), &grid, &two, &n2, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.columns, 0);
+    CU_ASSERT_TRUE(n1 == n2 && !memcmp(one, two, n1));
+    free(one);
+    free(two);
+    two = NULL;
+    CU_ASSERT_EQUAL_FATAL(pym_render_dot_ex(packed, strlen(packed), &grid, &two, &n2, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.columns, 0); /* the graph's own packmode wins: one column */
+    CU_ASSERT_TRUE(svg_aspect((char *)two) < 1.0);
+    free(two);
+}
+
 /* ================================================================ table */
 
 CU_TestInfo pym_render_tests[] = {
@@ -1269,6 +1353,10 @@ CU_TestInfo pym_render_tests[] = {
     {"every code has its message", test_every_code_has_its_message},
     {"PNG has the signature and decodes", test_png_has_the_signature_and_decodes},
     {"SVG is well-formed and has the labels", test_svg_is_well_formed_and_has_the_labels},
+    {"grid columns follow the aspect", test_grid_columns_follow_the_aspect},
+    {"grid puts components near the aspect and keeps edge labels",
+     test_grid_puts_components_near_the_aspect_and_keeps_edge_labels},
+    {"grid leaves one component and packed graphs alone", test_grid_leaves_one_component_and_packed_graphs_alone},
     {"other formats start as expected", test_other_formats_start_as_expected},
     {"every engine lays out a small graph", test_every_engine_lays_out_a_small_graph},
     {"NULL options mean dot to SVG", test_null_options_mean_dot_to_svg},
