@@ -32,6 +32,11 @@ NOISY = ('import os, subprocess, sys\n'
          'l = []; l.append(l); del l\n')
 
 
+# The build under test: make test's PYTHONPATH (build-py313/python on 3.13), else build/python.
+PACKAGE_PATH = os.pathsep.join(os.path.abspath(p) for p in
+                               (os.environ.get('PYTHONPATH') or str(REPO / 'build' / 'python')).split(os.pathsep))
+
+
 def env_plain():
     e = dict(os.environ, PYTHONHASHSEED='0', PYTHONDONTWRITEBYTECODE='1')
     e.pop('PYTHONSAFEPATH', None)
@@ -301,7 +306,7 @@ BIG = 'for i in range(3000):\n    l = [i]; l.append(l)\ndel l'   # a JSON report
 @pytest.mark.parametrize('face', FACES)
 def test_closed_pipe_ends_quietly_with_141(face):
     p = subprocess.Popen(command(face) + ['garbage', '--format', 'json', '-c', BIG], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, env=dict(env_plain(), PYTHONPATH=str(REPO / 'build' / 'python'))
+                         stderr=subprocess.PIPE, env=dict(env_plain(), PYTHONPATH=PACKAGE_PATH)
                          if face == 'module' else env_plain(), cwd=str(REPO))
     assert p.stdout.readline() == b'{\n'
     p.stdout.close()
@@ -311,7 +316,8 @@ def test_closed_pipe_ends_quietly_with_141(face):
 
 
 def test_pipe_into_head_as_in_a_shell():
-    script = '"%s" summary --untracked -n 5000 -c pass | head -1; echo "status=${PIPESTATUS[0]}"' % BIN
+    script = ('"%s" summary --untracked -n 5000 -c "keep = [type(\'T%%d\' %% i, (), {}) () for i in range(5000)]"'
+              ' | head -1; echo "status=${PIPESTATUS[0]}"') % BIN   # 5000 rows (an instance of each of 5000 classes): more than a pipe holds
     r = subprocess.run(['bash', '-c', script], capture_output=True, text=True, env=env_plain(), timeout=120)
     lines = r.stdout.splitlines()
     assert re.match(r'\s+types \|\s+# objects \|\s+total size$', lines[0]), lines
@@ -388,10 +394,12 @@ def test_summary_json_is_the_table_as_data(face):
     sizes = [row['size'] for row in r['rows']]
     assert sizes == sorted(sizes, reverse=True)
     rows = {row['type']: row['count'] for row in r['rows']}
-    assert rows['list'] == 1000 and 990 <= rows['str'] <= 1010   # the cache's lists and keys
+    # the cache's lists and keys (exactly 1000 lists on 3.11; 3.13's interpreter keeps a few lists and
+    # strings of its own alive after a program)
+    assert 1000 <= rows['list'] <= 1010 and 990 <= rows['str'] <= 1050
     text = cli('summary', '--diff', '-n', '3', LEAKY, face=face).stdout.splitlines()[1:]
-    text_rows = dict(summary_table('\n'.join(text)))   # another run: the same rows, the lists exactly
-    assert set(text_rows) == set(rows) and text_rows['list'] == 1000
+    text_rows = dict(summary_table('\n'.join(text)))   # another run: the same rows
+    assert set(text_rows) == set(rows) and 1000 <= text_rows['list'] <= 1010
 
 
 def test_summary_json_sort_and_exit_status():
@@ -419,7 +427,7 @@ def test_asizeof_json_matches_the_text():
         assert head == '%s size=%d flat=%d' % (v['name'], v['size'], v['flat'])
         assert v['refs'] and all(set(x) == {'name', 'size', 'flat', 'refs'} for x in v['refs'])
     first = r['values'][0]
-    assert [(x['name'], x['size']) for x in first['refs']] == [('1', 32), ("'a'", 56)]
+    assert [(x['name'], x['size']) for x in first['refs']] == [('1', 32), ("'a'", (sys.getsizeof('a') + 7) & ~7)]   # 56 on 3.11, 48 on 3.13
     assert first['size'] == first['flat'] + sum(x['size'] for x in first['refs'])
 
 
@@ -479,7 +487,7 @@ def test_distribution_version_is_told_apart_from_pympler():
     header = (REPO / 'cli' / 'cli.h').read_text()
     assert '#define PYM_DIST_VERSION "%s"' % dist in header
     r = subprocess.run([sys.executable, '-c', 'import pympler; print(pympler.__version__)'], capture_output=True,
-                       text=True, env=dict(env_plain(), PYTHONPATH=str(REPO / 'build' / 'python')))
+                       text=True, env=dict(env_plain(), PYTHONPATH=PACKAGE_PATH))
     assert r.stdout == '1.1\n'
 
 
