@@ -1,4 +1,5 @@
-/* escape.c: text -> the inside of a double-quoted DOT string (render.h).
+/* escape.c: text -> the inside of a double-quoted DOT string, or XML/HTML
+ * text and attribute values (render.h).
  *
  * Two passes over the input: the first decodes UTF-8 and counts the
  * characters that survive cleaning (to know whether and where to cut), the
@@ -131,6 +132,58 @@ char *pym_dot_escape(const char *s, size_t len, size_t max_chars, int flags)
         } else if (cp == '&' && (flags & PYM_DOT_ESCAPE_AMP)) {
             memcpy(o, "&amp;", 5);
             o += 5;
+        } else {
+            o = put_utf8(o, cp);
+        }
+    }
+    if (max_chars > 0 && total > max_chars)
+        for (size_t d = 0; d < (max_chars < 3 ? max_chars : 3); d++)
+            *o++ = '.';
+    *o = '\0';
+    return out;
+}
+
+char *pym_xml_escape(const char *s, size_t len, size_t max_chars, int flags)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t total = 0, keep, i, k;
+    uint32_t cp;
+    char *out, *o;
+
+    if (len > (SIZE_MAX - 4) / 6)
+        return NULL;
+    if (!s)
+        len = 0;
+    for (i = 0; i < len; i += k) {
+        k = utf8_decode(u + i, len - i, &cp);
+        total += kept(cp, flags);
+    }
+    keep = total;
+    if (max_chars > 0 && total > max_chars)
+        keep = max_chars >= 3 ? max_chars - 3 : 0;
+
+    out = malloc(6 * len + 4); /* "&quot;" is the longest, 6 bytes for 1 */
+    if (!out)
+        return NULL;
+    o = out;
+    for (i = 0; i < len && keep > 0; i += k) {
+        const char *ent = NULL;
+        k = utf8_decode(u + i, len - i, &cp);
+        if (!kept(cp, flags))
+            continue;
+        keep--;
+        switch (cp) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case '\'': ent = "&#39;"; break;
+        default: break;
+        }
+        if (ent) {
+            size_t n = strlen(ent);
+            memcpy(o, ent, n);
+            o += n;
         } else {
             o = put_utf8(o, cp);
         }

@@ -207,4 +207,11 @@ void pym_render_shutdown(void);
  * out of memory.  s may be NULL when len is 0.  Touches no Graphviz state. */
 char *pym_dot_escape(const char *s, size_t len, size_t max_chars, int flags);
 
+/* The same cleaning and cutting for XML and HTML (SVG text, attribute
+ * values in either quotes, HTML text): & < > " ' become entities; control
+ * characters are removed (newline kept with PYM_DOT_KEEP_NEWLINES); invalid
+ * UTF-8 and lone surrogates become U+FFFD.  malloc'd, or NULL when out of
+ * memory. */
+char *pym_xml_escape(const char *s, size_t len, size_t max_chars, int flags);
+
 #endif

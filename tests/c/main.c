@@ -21,6 +21,7 @@ extern CU_TestInfo pym_ptrindex_tests[];
 extern CU_TestInfo pym_strbuf_tests[];
 extern CU_TestInfo pym_wsize_tests[];
 extern CU_TestInfo pym_render_tests[];
+extern CU_TestInfo pym_chart_tests[];
 
 static CU_SuiteInfo suites[] = {
     {.pName = "graph", .pTests = pym_graph_tests},
@@ -30,6 +31,7 @@ static CU_SuiteInfo suites[] = {
     {.pName = "strbuf", .pTests = pym_strbuf_tests},
     {.pName = "wsize", .pTests = pym_wsize_tests},
     {.pName = "render", .pTests = pym_render_tests},
+    {.pName = "chart", .pTests = pym_chart_tests},
     CU_SUITE_INFO_NULL,
 };
 
