@@ -7,7 +7,8 @@
 #   REFCOUNT=1 PYTHON=python3.11-dbg scripts/install-deps.sh   (make test-refcount)
 #
 # 1. Debian packages (apt-get update runs once, only when one is missing).
-# 2. Python packages for $PYTHON: pytest, numpy, setuptools, wheel.
+# 2. Python packages for $PYTHON: pytest, numpy, setuptools, wheel, ipython
+#    (Jupyter's display formatter, for the tests of the pictures' rich display).
 # 3. The reference Pympler 1.1 in .deps/pympler-1.1 (benchmarks and
 #    differential tests; PYMPLER_REFERENCE points there).
 # With REFCOUNT=1 (the refcount job): also Debian's debug interpreter
@@ -70,7 +71,8 @@ pip_install() {
 missing=$("$PYTHON" - <<'EOF'
 import importlib.util
 print(" ".join(p for p, m in [("pytest", "pytest"), ("numpy", "numpy"),
-                              ("setuptools", "setuptools"), ("wheel", "wheel")]
+                              ("setuptools", "setuptools"), ("wheel", "wheel"),
+                              ("ipython", "IPython")]
                if importlib.util.find_spec(m) is None))
 EOF
 )
