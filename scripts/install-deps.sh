@@ -8,7 +8,8 @@
 #
 # 1. Debian packages (apt-get update runs once, only when one is missing).
 # 2. Python packages for $PYTHON: pytest, numpy, setuptools, wheel, ipython
-#    (Jupyter's display formatter, for the tests of the pictures' rich display).
+#    (Jupyter's display formatter, for the tests of the pictures' rich display),
+#    selenium (drives headless Chromium in the tests of HTML pages).
 # 3. The reference Pympler 1.1 in .deps/pympler-1.1 (benchmarks and
 #    differential tests; PYMPLER_REFERENCE points there).
 # With REFCOUNT=1 (the refcount job): also Debian's debug interpreter
@@ -22,8 +23,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REFERENCE="$ROOT/.deps/pympler-1.1"
 
 # xvfb: a virtual X screen for the tests of InteractiveBrowser's Tk window.
+# chromium, chromium-driver: headless Chromium, driven by selenium, opens the
+# HTML reports and the web frontend's pages in the tests.
 DEB_PACKAGES="build-essential pkg-config libgraphviz-dev libgvc6 libpng-dev
-libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb"
+libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb chromium chromium-driver"
 if [ "$REFCOUNT" = 1 ]; then
     DEB_PACKAGES="$DEB_PACKAGES python3.11-dbg python3.11-dev"
 fi
@@ -72,7 +75,7 @@ missing=$("$PYTHON" - <<'EOF'
 import importlib.util
 print(" ".join(p for p, m in [("pytest", "pytest"), ("numpy", "numpy"),
                               ("setuptools", "setuptools"), ("wheel", "wheel"),
-                              ("ipython", "IPython")]
+                              ("ipython", "IPython"), ("selenium", "selenium")]
                if importlib.util.find_spec(m) is None))
 EOF
 )
