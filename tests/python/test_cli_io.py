@@ -394,12 +394,12 @@ def test_summary_json_is_the_table_as_data(face):
     sizes = [row['size'] for row in r['rows']]
     assert sizes == sorted(sizes, reverse=True)
     rows = {row['type']: row['count'] for row in r['rows']}
-    # the cache's lists and keys (exactly 1000 lists on 3.11; 3.13's interpreter keeps a few lists and
-    # strings of its own alive after a program)
-    assert 1000 <= rows['list'] <= 1010 and 990 <= rows['str'] <= 1050
+    # the cache's lists and keys: exactly 1000 lists on 3.11; on 3.13 the net count is a few off either
+    # way (the interpreter makes and frees a few lists and strings of its own meanwhile: 998 to 1006 seen)
+    assert 990 <= rows['list'] <= 1010 and 990 <= rows['str'] <= 1050
     text = cli('summary', '--diff', '-n', '3', LEAKY, face=face).stdout.splitlines()[1:]
     text_rows = dict(summary_table('\n'.join(text)))   # another run: the same rows
-    assert set(text_rows) == set(rows) and 1000 <= text_rows['list'] <= 1010
+    assert set(text_rows) == set(rows) and 990 <= text_rows['list'] <= 1010
 
 
 def test_summary_json_sort_and_exit_status():

@@ -62,7 +62,7 @@ def test_summary_of_the_leak_shows_the_cache():
     p = cli('summary', '--diff', LEAKY)
     assert p.returncode == OK, p.stderr
     rows = table(p.stdout)
-    assert rows['list'][0] >= 1000          # the cached responses
+    assert rows['list'][0] >= 990           # the cached responses (net: 998 on 3.13, which frees a few)
     assert rows['str'][0] >= 900 and rows['dict'][0] >= 1   # the keys, the cache
     assert list(rows)[0] == 'list'          # largest first
     q = cli('summary', '--diff', CLEAN)
