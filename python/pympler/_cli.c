@@ -57,7 +57,40 @@ done:
     return result;
 }
 
+/* _garbage_report(graph, max_cycles=20, max_members=12, kind='test', target='')
+ * -> (text, json, cycles): the garbage command's report of a GarbageGraph,
+ * for the pytest plugin (pympler/pytest_plugin.py), which fails a test with
+ * the same text `pympler garbage` prints.  kind/target name what made the
+ * garbage in the report's "program". */
+static PyObject *cli_garbage_report(PyObject *module, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"graph", "max_cycles", "max_members", "kind", "target", NULL};
+    PyObject *graph, *report = NULL, *text = NULL, *json = NULL, *res = NULL;
+    Py_ssize_t max_cycles = 20, max_members = 12;
+    const char *kind = "test", *target = "";
+    pym_garbage_counts counts = {0};
+    (void)module;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|nn$ss:_garbage_report", kwlist, &graph, &max_cycles,
+                                     &max_members, &kind, &target))
+        return NULL;
+    if (max_cycles < 0 || max_members < 0)
+        return PyErr_Format(PyExc_ValueError, "max_cycles and max_members must be >= 0 (0: no limit)");
+    pym_garbage_opts o = {.kind = kind, .target = target};
+    if (!(report = pym_garbage_report(graph, &o, &counts)))
+        return NULL;
+    if ((text = pym_garbage_report_text(report, max_cycles, max_members)) &&
+        (json = pym_garbage_report_json(report)))
+        res = Py_BuildValue("(OOn)", text, json, counts.cycles);
+    Py_DECREF(report);
+    Py_XDECREF(text);
+    Py_XDECREF(json);
+    return res;
+}
+
 static PyMethodDef methods[] = {
+    {"_garbage_report", (PyCFunction)(void (*)(void))cli_garbage_report, METH_VARARGS | METH_KEYWORDS,
+     "_garbage_report(graph, max_cycles=20, max_members=12, *, kind='test', target='')\n--\n\n"
+     "The garbage command's report of a GarbageGraph as (text, json, number of cycles)."},
     {"main", (PyCFunction)(void (*)(void))cli_main, METH_FASTCALL,
      "main($module, argv=sys.argv, /)\n--\n\nRun the pympler command with argv (argv[0] the program name) in this\n"
      "interpreter; return its exit status."},
