@@ -366,7 +366,8 @@ static PyObject *chain_of(PyObject *obj, const module_dicts *md)
         if (skip > 0)
             skip--;
         else {
-            PyObject *tn = PyUnicode_FromString(_PyType_Name(Py_TYPE(cur)));
+            const char *tn_full = Py_TYPE(cur)->tp_name, *dot = strrchr(tn_full, '.');
+            PyObject *tn = PyUnicode_FromString(dot ? dot + 1 : tn_full);
             if (!tn || PyList_Append(labels, tn) < 0 || PyList_Append(objects, cur) < 0) {
                 Py_XDECREF(tn);
                 goto done;
