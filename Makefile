@@ -254,7 +254,15 @@ $(ENGINE_SO): $(OBJ)/python/pympler/_engine.o $(PY_LIB) $(RENDER_LIB) $(CORE_LIB
 ENGINE_RPATH = -Wl,-rpath,'$$ORIGIN$(if $(findstring /,$*),/..)'
 $(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(ENGINE_SO)
 	@mkdir -p $(@D)
-	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(ENGINE_SO) $(ENGINE_RPATH)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(ENGINE_SO) $(ENGINE_RPATH) $(MODULE_LIBS)
+
+# Modules with a library of their own, linked into them alone (not into the
+# engine every module loads).  charts: PNG charts, the SVG drawn by librsvg
+# on a cairo surface.  Deferred (=): pkg-config runs after install-deps.
+RSVG_CFLAGS = $(shell pkg-config --cflags librsvg-2.0)
+RSVG_LIBS = $(shell pkg-config --libs librsvg-2.0)
+$(OBJ)/python/pympler/charts.o: PY_CFLAGS += $(RSVG_CFLAGS)
+$(PYDIR)/pympler/charts$(EXT_SUFFIX): MODULE_LIBS = $(RSVG_LIBS)
 
 # python -m pympler: the command's own sources, as a module.
 $(PYDIR)/pympler/_cli$(EXT_SUFFIX): $(OBJ)/python/pympler/_cli.o $(CLI_LIB) $(ENGINE_SO)

@@ -9,6 +9,7 @@ The Makefile is the development build; this file exists for pip.
 """
 import glob
 import os
+import subprocess
 import sys
 
 # The engine knows the object layout of these CPython versions only
@@ -48,12 +49,24 @@ INCLUDE_DIRS = ["lib/core", "lib/py", "render", "cli"] + GRAPHVIZ_INCLUDES
 ENGINE_MODULE = "pympler._engine"
 
 
+def pkg_config(package):
+    """(cflags, libs) of a pkg-config package, as lists."""
+    def ask(what):
+        return subprocess.run(["pkg-config", what, package], check=True, capture_output=True,
+                              text=True).stdout.split()
+    return ask("--cflags"), ask("--libs")
+
+
 def module_extension(path):
     name = module_name(path)
     if name == ENGINE_MODULE:
         return Extension(name, sources=[path] + ENGINE, depends=HEADERS, include_dirs=INCLUDE_DIRS,
                          libraries=GRAPHVIZ_LIBRARIES + ["m"],
                          extra_compile_args=["-std=c11", "-fno-semantic-interposition"])
+    if name == "pympler.charts":  # PNG charts: librsvg on cairo, linked into this module alone
+        cflags, libs = pkg_config("librsvg-2.0")
+        return Extension(name, sources=[path], depends=HEADERS, include_dirs=INCLUDE_DIRS,
+                         extra_compile_args=["-std=c11", "-fvisibility=hidden"] + cflags, extra_link_args=libs)
     return Extension(name, sources=[path] + (CLI if path.endswith("_cli.c") else []), depends=HEADERS,
                      include_dirs=INCLUDE_DIRS,
                      extra_compile_args=["-std=c11", "-fvisibility=hidden"])

@@ -24,10 +24,12 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REFERENCE="$ROOT/.deps/pympler-1.1"
 
 # xvfb: a virtual X screen for the tests of InteractiveBrowser's Tk window.
+# librsvg2-dev: pympler.charts draws its SVG charts into PNG through librsvg and cairo.
 # chromium, chromium-driver: headless Chromium, driven by selenium, opens the
 # HTML reports and the web frontend's pages in the tests.
 DEB_PACKAGES="build-essential pkg-config libgraphviz-dev libgvc6 libpng-dev
-libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb chromium chromium-driver"
+libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb chromium chromium-driver
+librsvg2-dev"
 if [ "$REFCOUNT" = 1 ]; then
     DEB_PACKAGES="$DEB_PACKAGES python3.11-dbg python3.11-dev"
 fi

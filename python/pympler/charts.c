@@ -3,8 +3,9 @@
  * Pympler's tracker_timespace() needs matplotlib (and does nothing without
  * it; its drawing broke with matplotlib 3.1).  Here the chart is SVG text
  * from the engine's render/chart.c, so it needs nothing: a stacked area per
- * tracked class, its memory at each snapshot.  A .png filename is refused
- * with a ValueError until a rasteriser exists; every other name gets SVG.
+ * tracked class, its memory at each snapshot.  A .png filename gets the same
+ * SVG drawn by librsvg on a cairo surface (linked into this module alone, not
+ * into the engine); every other name gets SVG.
  *
  * _chart_svg() is the same drawing for the HTML reports and the web
  * frontend: (kind, times, [(name, values)], ...) -> SVG text.
@@ -13,10 +14,14 @@
 #include "module.h"
 #include "pyrt.h"
 
+#include <cairo.h>
+#include <librsvg/rsvg.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 PyMODINIT_FUNC PyInit_charts(void);
 
@@ -183,6 +188,58 @@ static PyObject *charts_chart_svg(PyObject *Py_UNUSED(m), PyObject *args, PyObje
     return chart_text((pym_chart_kind)k, times, series, title, y_label, width, height);
 }
 
+/* ---- PNG ------------------------------------------------------------------ */
+
+/* The SVG document drawn into a PNG at its own size, written to out.  0, or
+ * -1 with a message in err (GIL not needed: no Python object is touched). */
+static cairo_status_t write_file(void *f, const unsigned char *data, unsigned int n)
+{
+    return fwrite(data, 1, n, f) == n ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
+}
+
+/* errno is set when the file could not be written; err says what failed. */
+static int svg_to_png(const char *svg, size_t len, FILE *out, char *err, size_t errlen)
+{
+    GError *gerr = NULL;
+    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)svg, len, &gerr);
+    cairo_surface_t *surface = NULL;
+    cairo_t *cr = NULL;
+    int rc = -1;
+    gdouble w = 0, h_px = 0;
+    if (!h) {
+        snprintf(err, errlen, "the chart's SVG was not understood: %s", gerr ? gerr->message : "?");
+        goto done;
+    }
+    if (!rsvg_handle_get_intrinsic_size_in_pixels(h, &w, &h_px) || w < 1 || h_px < 1) {
+        snprintf(err, errlen, "the chart's SVG has no size");
+        goto done;
+    }
+    surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)ceil(w), (int)ceil(h_px));
+    cr = cairo_create(surface);
+    RsvgRectangle viewport = {0, 0, w, h_px};
+    if (!rsvg_handle_render_document(h, cr, &viewport, &gerr)) {
+        snprintf(err, errlen, "drawing the chart failed: %s", gerr ? gerr->message : "?");
+        goto done;
+    }
+    errno = 0;
+    cairo_status_t st = cairo_surface_write_to_png_stream(surface, write_file, out);
+    if (st != CAIRO_STATUS_SUCCESS) {
+        snprintf(err, errlen, "%s", cairo_status_to_string(st));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (gerr)
+        g_error_free(gerr);
+    if (cr)
+        cairo_destroy(cr);
+    if (surface)
+        cairo_surface_destroy(surface);
+    if (h)
+        g_object_unref(h);
+    return rc;
+}
+
 /* ---- tracker_timespace ---------------------------------------------------- */
 
 /* snapshot.classes[name]['sum'] (None when absent), new reference or NULL. */
@@ -219,11 +276,7 @@ static PyObject *charts_tracker_timespace(PyObject *Py_UNUSED(m), PyObject *args
         return NULL;
     const char *p = PyBytes_AS_STRING(path);
     size_t plen = strlen(p);
-    if (plen >= 4 && !strcasecmp(p + plen - 4, ".png")) {
-        PyErr_Format(PyExc_ValueError, "tracker_timespace writes SVG; %R asks for PNG, which is not drawn yet "
-                     "(name the file .svg)", filename);
-        goto done;
-    }
+    int png = plen >= 4 && !strcasecmp(p + plen - 4, ".png");
     /* the classes' sums at each snapshot, as Stats.annotate() leaves them */
     PyObject *r = PyObject_CallMethod(stats, "annotate", NULL);
     if (!r)
@@ -273,6 +326,28 @@ static PyObject *charts_tracker_timespace(PyObject *Py_UNUSED(m), PyObject *args
         !(bytes = PyUnicode_AsUTF8String(svg)))
         goto done;
     FILE *f = fopen(p, "wb");
+    if (f && png) {
+        char err[512] = "";
+        int rc, e;
+        Py_BEGIN_ALLOW_THREADS
+        rc = svg_to_png(PyBytes_AS_STRING(bytes), (size_t)PyBytes_GET_SIZE(bytes), f, err, sizeof err);
+        e = errno;
+        if (fclose(f) != 0 && rc == 0) {
+            rc = -1;
+            e = errno;
+        }
+        Py_END_ALLOW_THREADS
+        if (rc < 0) {
+            errno = e;
+            if (e)
+                PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, filename);
+            else
+                PyErr_Format(PyExc_OSError, "cannot write the chart to %R: %s", filename, err);
+            goto done;
+        }
+        res = Py_NewRef(Py_None);
+        goto done;
+    }
     if (!f || fwrite(PyBytes_AS_STRING(bytes), 1, (size_t)PyBytes_GET_SIZE(bytes), f) !=
                   (size_t)PyBytes_GET_SIZE(bytes)) {
         int e = errno;
@@ -307,8 +382,8 @@ static PyMethodDef module_methods[] = {
     {"tracker_timespace", (PyCFunction)(void (*)(void))charts_tracker_timespace, METH_VARARGS | METH_KEYWORDS,
      "tracker_timespace(filename, stats)\n--\n\n"
      "Write the memory of every tracked class over the snapshots of stats (a classtracker_stats.Stats) "
-     "as a stacked-area chart, SVG, to filename.  Pympler draws this with matplotlib, and does nothing "
-     "without it; here the chart is drawn in C and needs nothing."},
+     "as a stacked-area chart to filename: PNG when it ends with .png, else SVG.  Pympler draws this "
+     "with matplotlib, and does nothing without it; here the chart is drawn in C."},
     {"_chart_svg", (PyCFunction)(void (*)(void))charts_chart_svg, METH_VARARGS | METH_KEYWORDS,
      "_chart_svg(kind, times, series, *, title=None, y_label=None, width=0, height=0)\n--\n\n"
      "A chart as SVG text: kind 'stacked', 'share' or 'lines'; times ascending seconds; series a "

@@ -113,3 +113,49 @@ def test_charts_in_chromium(tmp_path):
         assert '<Weird & "name">' in page.script(
             'return [...document.querySelectorAll("text.legend-name")].map(t => t.textContent).join("|")')
     assert seen.screenshot.stat().st_size > 10_000
+
+
+class Snap:
+    def __init__(self, t, classes):
+        self.timestamp, self.classes = t, classes
+
+
+class FakeStats:
+    """What tracker_timespace reads of a classtracker_stats.Stats: annotate(), snapshots with
+    timestamp and classes[name]['sum'], tracked_classes."""
+    tracked_classes = ['app.Node', 'app.Edge']
+
+    def __init__(self, n=10):
+        self.annotated = 0
+        self.snapshots = [Snap(i * 2.0, {'app.Node': {'sum': 1000 * i + 500}, 'app.Edge': {'sum': 300 * i}})
+                          for i in range(n)]
+        if self.snapshots:
+            self.snapshots[0].classes = None   # a snapshot taken before any instance
+
+    def annotate(self):
+        self.annotated += 1
+
+
+def test_tracker_timespace_writes_svg_or_png_by_the_suffix(tmp_path):
+    import struct
+    stats = FakeStats()
+    charts.tracker_timespace(str(tmp_path / 'ts.svg'), stats)
+    root = parse((tmp_path / 'ts.svg').read_text())
+    assert series_titles(root) == ['app.Node', 'app.Edge'] and stats.annotated == 1
+    assert '10 KB' in [t.text for t in root.iter(NS + 'text')]      # 9,500 + 2,700 B at 18 s
+    charts.tracker_timespace(tmp_path / 'ts.png', stats)              # a PathLike too
+    data = (tmp_path / 'ts.png').read_bytes()
+    assert data[:8] == b'\x89PNG\r\n\x1a\n' and struct.unpack('>II', data[16:24]) == (760, 360)
+    assert len(data) > 5000
+
+
+def test_tracker_timespace_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        charts.tracker_timespace(str(tmp_path / 'missing' / 'ts.png'), FakeStats())
+    with pytest.raises(OSError, match='No space left'):
+        charts.tracker_timespace('/dev/full', FakeStats())
+    empty = FakeStats(0)
+    with pytest.raises(ValueError, match='no snapshots'):
+        charts.tracker_timespace(str(tmp_path / 'ts.svg'), empty)
+    with pytest.raises(AttributeError):
+        charts.tracker_timespace(str(tmp_path / 'ts.svg'), object())
