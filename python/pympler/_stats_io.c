@@ -60,14 +60,15 @@ static const unsigned char MAGIC[13] = {0x89, 'P', 'Y', 'M', 'S', 'T', 'A', 'T',
 #define T_NONE 'N'
 #define T_FALSE 'F'
 #define T_TRUE 'T'
-#define T_INT 'i'    /* int64, big-endian */
-#define T_BIGINT 'I' /* u32 n, n bytes two's complement big-endian */
+#define T_INT 'i'    /* varint: an int64, zigzag-encoded */
+#define T_BIGINT 'I' /* varint n, n bytes two's complement big-endian */
 #define T_FLOAT 'd'  /* IEEE-754 binary64, big-endian */
-#define T_STR 's'    /* u32 n, n bytes UTF-8 (surrogates as 3 bytes) */
-#define T_BYTES 'b'  /* u32 n, n bytes */
-#define T_LIST 'l'   /* u32 n, n values */
-#define T_TUPLE 't'  /* u32 n, n values */
-#define T_DICT 'm'   /* u32 n, n (key, value) pairs */
+#define T_STR 's'    /* varint n, n bytes UTF-8 (surrogates as 3 bytes); joins the str table */
+#define T_STRREF 'r' /* varint k: the k-th T_STR of the file (from 0) */
+#define T_BYTES 'b'  /* varint n, n bytes */
+#define T_LIST 'l'   /* varint n, n values */
+#define T_TUPLE 't'  /* varint n, n values */
+#define T_DICT 'm'   /* varint n, n (key, value) pairs */
 #define T_ASIZED 'A' /* size, flat, name, refs (a tuple) */
 #define T_PMI 'P'    /* class name (str), attributes (dict) */
 
@@ -231,21 +232,23 @@ static void wstack_free(wstack *s)
     free(s->v);
 }
 
-static void w_tag_len(pym_strbuf *b, char tag, size_t n)
+/* tag, then n as an unsigned LEB128 varint (7 bits a byte, low first). */
+static void w_tag_len(pym_strbuf *b, char tag, uint64_t n)
 {
-    unsigned char h[5];
-    h[0] = (unsigned char)tag;
-    put_be(h + 1, (uint64_t)n, 4);
-    pym_strbuf_append(b, (const char *)h, 5);
+    unsigned char h[11];
+    size_t k = 0;
+    h[k++] = (unsigned char)tag;
+    do {
+        unsigned char c = n & 0x7F;
+        n >>= 7;
+        h[k++] = (unsigned char)(c | (n ? 0x80 : 0));
+    } while (n);
+    pym_strbuf_append(b, (const char *)h, k);
 }
 
 static int w_count(pym_strbuf *b, char tag, Py_ssize_t n)
 {
-    if ((uint64_t)n > 0xFFFFFFFFu) {
-        PyErr_SetString(PyExc_ValueError, "dump: a container or string longer than 2**32-1 items");
-        return -1;
-    }
-    w_tag_len(b, tag, (size_t)n);
+    w_tag_len(b, tag, (uint64_t)n);
     return 0;
 }
 
@@ -255,11 +258,9 @@ static int w_int(pym_strbuf *b, PyObject *v)
     long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (x == -1 && PyErr_Occurred())
         return -1;
-    if (!overflow) {
-        unsigned char h[9];
-        h[0] = T_INT;
-        put_be(h + 1, (uint64_t)x, 8);
-        pym_strbuf_append(b, (const char *)h, 9);
+    if (!overflow) { /* zigzag: 0, -1, 1, -2, ... as 0, 1, 2, 3, ... */
+        uint64_t u = (uint64_t)x;
+        w_tag_len(b, T_INT, x < 0 ? ~(u << 1) : u << 1);
         return 0;
     }
     /* n.to_bytes((n.bit_length() + 8) // 8, 'big', signed=True) */
@@ -287,8 +288,28 @@ static int w_int(pym_strbuf *b, PyObject *v)
     return r;
 }
 
-static int w_str(pym_strbuf *b, PyObject *v)
+/* A str: a reference to the same str written before (table: exact str ->
+ * its index), else its bytes, which join the table. */
+static int w_str(pym_strbuf *b, PyObject *v, PyObject *table)
 {
+    PyObject *key = PyUnicode_CheckExact(v) ? Py_NewRef(v) : PyUnicode_FromObject(v);
+    if (!key)
+        return -1;
+    PyObject *k = PyDict_GetItemWithError(table, key);
+    if (k || PyErr_Occurred()) {
+        Py_DECREF(key);
+        if (!k)
+            return -1;
+        w_tag_len(b, T_STRREF, (size_t)PyLong_AsSize_t(k));
+        return 0;
+    }
+    Py_ssize_t n = PyDict_GET_SIZE(table);
+    PyObject *idx = n <= 0x7FFFFFFF ? PyLong_FromSsize_t(n) : NULL;
+    int e = idx ? PyDict_SetItem(table, key, idx) : 0;
+    Py_XDECREF(idx);
+    Py_DECREF(key);
+    if (e < 0)
+        return -1;
     PyObject *u = PyUnicode_AsEncodedString(v, "utf-8", "surrogatepass");
     if (!u)
         return -1;
@@ -329,7 +350,7 @@ fail:
 }
 
 /* Write the value v and everything in it, with an explicit stack. */
-static int w_value(sio_state *st, pym_strbuf *b, PyObject *root)
+static int w_value(sio_state *st, pym_strbuf *b, PyObject *root, PyObject *table)
 {
     wstack s = {NULL, 0, 0};
     PyObject *first = PyTuple_Pack(1, root);
@@ -365,7 +386,7 @@ static int w_value(sio_state *st, pym_strbuf *b, PyObject *root)
             pym_strbuf_append(b, (const char *)h, 9);
         }
         else if (PyUnicode_Check(v)) {
-            if (w_str(b, v) < 0)
+            if (w_str(b, v, table) < 0)
                 goto fail;
         }
         else if (PyBytes_Check(v)) {
@@ -560,8 +581,8 @@ static PyObject *encode_file(sio_state *st, PyObject *index_states, PyObject *sn
     pym_strbuf_init(&b);
     unsigned char header[HEADER_SIZE] = {0};
     pym_strbuf_append(&b, (const char *)header, HEADER_SIZE);
-    PyObject *out = NULL;
-    if (w_value(st, &b, index_states) < 0 || w_value(st, &b, snap_states) < 0)
+    PyObject *out = NULL, *table = PyDict_New();
+    if (!table || w_value(st, &b, index_states, table) < 0 || w_value(st, &b, snap_states, table) < 0)
         goto done;
     if (pym_strbuf_failed(&b)) {
         PyErr_NoMemory();
@@ -576,6 +597,7 @@ static PyObject *encode_file(sio_state *st, PyObject *index_states, PyObject *sn
     put_be(h + 25, crc32_of(h + HEADER_SIZE, body), 4);
     out = PyBytes_FromStringAndSize(b.data, (Py_ssize_t)b.len);
 done:
+    Py_XDECREF(table);
     pym_strbuf_free(&b);
     return out;
 }
@@ -610,6 +632,7 @@ typedef struct {
     size_t pos, end;
     sio_state *st;
     const char *err; /* what is wrong, when a read fails without an exception */
+    PyObject *strs;  /* every T_STR read so far, for T_STRREF */
 } reader;
 
 /* A new object built from a completed frame, or NULL (err or exception). */
@@ -681,6 +704,32 @@ static PyObject *r_finish(reader *r, rframe *f)
     return NULL;
 }
 
+/* An unsigned LEB128 varint, in its shortest form, of at most 64 bits. */
+static int r_varint(reader *r, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+        if (r->pos >= r->end) {
+            r->err = "truncated value";
+            return -1;
+        }
+        unsigned char c = r->p[r->pos++];
+        if (shift == 63 && c > 1) {
+            r->err = "a number beyond 64 bits";
+            return -1;
+        }
+        v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80)) {
+            if (c == 0 && shift) {
+                r->err = "a number not in its shortest form";
+                return -1;
+            }
+            *out = v;
+            return 0;
+        }
+    }
+}
+
 static int r_need(reader *r, size_t n)
 {
     if (r->end - r->pos < n) {
@@ -713,12 +762,14 @@ static PyObject *r_value(reader *r)
         case T_FALSE:
             v = Py_NewRef(Py_False);
             break;
-        case T_INT:
-            if (r_need(r, 8) < 0)
+        case T_INT: {
+            uint64_t u;
+            if (r_varint(r, &u) < 0)
                 goto fail;
-            v = PyLong_FromLongLong((long long)get_be(r->p + r->pos, 8));
-            r->pos += 8;
+            uint64_t x = (u >> 1) ^ (~(u & 1) + 1); /* zigzag back */
+            v = PyLong_FromLongLong(x <= (uint64_t)INT64_MAX ? (long long)x : -(long long)(~x) - 1);
             break;
+        }
         case T_FLOAT: {
             if (r_need(r, 8) < 0)
                 goto fail;
@@ -732,10 +783,14 @@ static PyObject *r_value(reader *r)
         case T_BIGINT:
         case T_STR:
         case T_BYTES: {
-            if (r_need(r, 4) < 0)
+            uint64_t len64;
+            if (r_varint(r, &len64) < 0)
                 goto fail;
-            size_t len = (size_t)get_be(r->p + r->pos, 4);
-            r->pos += 4;
+            if (len64 > r->end - r->pos) {
+                r->err = "truncated value";
+                goto fail;
+            }
+            size_t len = (size_t)len64;
             if (r_need(r, len) < 0)
                 goto fail;
             const char *s = (const char *)r->p + r->pos;
@@ -747,6 +802,10 @@ static PyObject *r_value(reader *r)
                 if (!v) {
                     PyErr_Clear();
                     r->err = "a str is not valid UTF-8";
+                    goto fail;
+                }
+                if (PyList_Append(r->strs, v) < 0) {
+                    Py_DECREF(v);
                     goto fail;
                 }
             }
@@ -767,16 +826,24 @@ static PyObject *r_value(reader *r)
             }
             break;
         }
+        case T_STRREF: {
+            uint64_t k;
+            if (r_varint(r, &k) < 0)
+                goto fail;
+            if (k >= (uint64_t)PyList_GET_SIZE(r->strs)) {
+                r->err = "a reference to a str not read yet";
+                goto fail;
+            }
+            v = Py_NewRef(PyList_GET_ITEM(r->strs, (Py_ssize_t)k));
+            break;
+        }
         case T_LIST:
         case T_TUPLE:
         case T_DICT: {
-            if (r_need(r, 4) < 0)
+            uint64_t cnt;
+            if (r_varint(r, &cnt) < 0)
                 goto fail;
-            uint64_t cnt = get_be(r->p + r->pos, 4);
-            r->pos += 4;
-            if (tag == T_DICT)
-                cnt *= 2;
-            if (cnt > r->end - r->pos) { /* every value takes a byte at least */
+            if (cnt > r->end - r->pos || (tag == T_DICT && (cnt *= 2) > r->end - r->pos)) { /* every value takes a byte at least */
                 r->err = "a container longer than the data";
                 goto fail;
             }
@@ -906,8 +973,11 @@ static PyObject *decode_ours(sio_state *st, PyObject *what, const unsigned char 
     }
     if ((uint32_t)get_be(p + 25, 4) != crc32_of(p + HEADER_SIZE, (size_t)body))
         return value_error(what, "corrupted (CRC-32 mismatch)");
-    reader r = {p, HEADER_SIZE, len, st, NULL};
+    reader r = {p, HEADER_SIZE, len, st, NULL, PyList_New(0)};
+    if (!r.strs)
+        return NULL;
     PyObject *index = r_value(&r), *snaps = index ? r_value(&r) : NULL, *out = NULL;
+    Py_DECREF(r.strs);
     const char *bad = NULL;
     if (!snaps) {
         bad = r.err;

@@ -207,7 +207,7 @@ def frame(body, version=1, flags=0, length=None, crc=None):
                                           zlib.crc32(body) if crc is None else crc) + body)
 
 
-EMPTY = b'm\x00\x00\x00\x00l\x00\x00\x00\x00'
+EMPTY = b'm\x00l\x00'
 
 
 def test_header_errors_name_the_file(tmp_path):
@@ -216,24 +216,28 @@ def test_header_errors_name_the_file(tmp_path):
         (frame(EMPTY, version=2), 'unsupported format version 2'),
         (frame(EMPTY, flags=1), 'unknown header flags'),
         (frame(EMPTY, crc=1), 'CRC-32 mismatch'),
-        (frame(EMPTY, length=11), 'truncated'),
-        (frame(EMPTY, length=9), 'trailing data'),
+        (frame(EMPTY, length=5), 'truncated'),
+        (frame(EMPTY, length=3), 'trailing data'),
         (frame(EMPTY + b'N'), 'trailing data after the snapshots'),
-        (frame(b'l\x00\x00\x00\x00m\x00\x00\x00\x00'), 'index is not a dict'),
-        (frame(b'm\x00\x00\x00\x01s\x00\x00\x00\x01aNl\x00\x00\x00\x00'), 'index entry is not a list'),
-        (frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01N'), "snapshot's state"),
-        (frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01m\x00\x00\x00\x01l\x00\x00\x00\x00N'), 'dict key'),
-        (frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01m\x00\x00\x00\x01s\x00\x00\x00\x05ab'),
-         'truncated value'),
-        (frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01m\x00\x00\x00\x01s\x00\x00\x00\x01\xffN'), 'UTF-8'),
+        (frame(b'l\x00m\x00'), 'index is not a dict'),
+        (frame(b'm\x01s\x01aNl\x00'), 'index entry is not a list'),
+        (frame(b'm\x00l\x01N'), "snapshot's state"),
+        (frame(b'm\x00l\x01m\x01l\x00N'), 'dict key'),
+        (frame(b'm\x00l\x01m\x01s\x05ab'), 'truncated value'),
+        (frame(b'm\x00l\x01m\x01s\x01\xffN'), 'UTF-8'),
         (frame(b'Z'), 'unknown value tag'),
-        (frame(b'l\xff\xff\xff\xffN'), 'longer than the data'),
-        (frame(b'AiiiiN'), 'truncated'),
-        (frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01m\x00\x00\x00\x01s\x00\x00\x00\x01aAKKNN'), 'unknown value tag'),
-        (frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01m\x00\x00\x00\x01s\x00\x00\x00\x01aA' + b'i' + bytes(8) * 1 +
-               b'i' + bytes(8) + b'NN'), 'refs is not a tuple'),
-        (frame(b'P' + b's\x00\x00\x00\x03abcm\x00\x00\x00\x00'), 'unknown ProcessMemoryInfo class'),
-        (frame(b'I\x00\x00\x00\x00'), 'empty big int'),
+        (frame(b'l\xff\xff\xff\xff\x0fN'), 'longer than the data'),
+        (frame(b'm\xff\xff\xff\xff\x07N'), 'longer than the data'),
+        (frame(b'l\x80\x00'), 'shortest form'),
+        (frame(b'i' + b'\xff' * 9 + b'\x02'), 'beyond 64 bits'),
+        (frame(b'i' + b'\xff' * 9), 'truncated value'),
+        (frame(b'r\x00'), 'not read yet'),
+        (frame(b'ANN'), 'truncated'),
+        (frame(b'm\x00l\x01m\x01s\x01aAKKNN'), 'unknown value tag'),
+        (frame(b'm\x00l\x01m\x01s\x01aAi\x00i\x00NN'), 'refs is not a tuple'),
+        (frame(b'Ps\x03abcm\x00'), 'unknown ProcessMemoryInfo class'),
+        (frame(b'Ps\x16_ProcessMemoryInfoProcN'), 'attributes are not a dict'),
+        (frame(b'I\x00'), 'empty big int'),
         (_stats_io.MAGIC[:7], 'truncated header'),
         (_stats_io.MAGIC + b'\x00', 'truncated header'),
         (b'', 'empty file'),
@@ -255,16 +259,33 @@ def test_header_errors_name_the_file(tmp_path):
 
 
 def test_deep_nesting_of_our_format_is_refused():
-    deep = b'l\x00\x00\x00\x01' * 1_000_000 + b'N'
+    deep = b'l\x01' * 1_000_000 + b'N'
     with pytest.raises(ValueError, match='nested too deep'):
-        _stats_io.load(io.BytesIO(frame(b'm\x00\x00\x00\x01s\x00\x00\x00\x01a' + deep + EMPTY[5:])))
-    ok = b'l\x00\x00\x00\x01' * (_stats_io.MAX_DEPTH - 3) + b'N'
-    got = _stats_io.load(io.BytesIO(frame(b'm\x00\x00\x00\x00l\x00\x00\x00\x01m\x00\x00\x00\x01s\x00\x00\x00\x01a'
-                                          + ok)))
+        _stats_io.load(io.BytesIO(frame(b'm\x01s\x01a' + deep + b'l\x00')))
+    ok = b'l\x01' * (_stats_io.MAX_DEPTH - 3) + b'N'
+    got = _stats_io.load(io.BytesIO(frame(b'm\x00l\x01m\x01s\x01a' + ok)))
     v = got[1][0]['a']
     for _ in range(_stats_io.MAX_DEPTH - 4):
         v = v[0]
     assert v == [None]
+
+
+def test_strs_are_written_once_and_referenced():
+    s = 'a repeated string \ud800'
+    data = dumped({s: [{s: s, 'k': [s, s]}]}, [{'desc': s}])
+    assert data.count(s.encode('utf-8', 'surrogatepass')) == 1
+    index, snaps = _stats_io.load(io.BytesIO(data))
+    assert index == {s: [{s: s, 'k': [s, s]}]} and snaps == [{'desc': s}]
+    got = _stats_io.load(io.BytesIO(frame(b'm\x01s\x01al\x00l\x01m\x01r\x00i\x03')))
+    assert got == ({'a': []}, [{'a': -2}])
+
+
+def test_ints_of_every_size():
+    vals = [0, 1, -1, 63, 64, -64, -65, 2**63 - 1, -2**63, 2**63, -2**63 - 1, 2**64, 10**400, -10**400, True]
+    data = dumped({}, [{'v': vals}])
+    got = _stats_io.load(io.BytesIO(data))[1][0]['v']
+    assert got == vals and [type(x) for x in got] == [type(x) for x in vals]
+    assert dumped({}, [{'v': 5}])[HEADER:] == b'm\x00l\x01m\x01s\x01vi\x0a'
 
 
 # ---------------------------------------------------------------- Pympler 1.1's own dumps
@@ -581,4 +602,5 @@ def test_mutation_fuzz_gives_only_value_error(reference_dumps):
                 outcomes['ValueError'] += 1
     assert sum(outcomes.values()) == 2 * FUZZ_COUNT
     assert outcomes['ValueError'] > FUZZ_COUNT // 2
-    print('fuzz outcomes', outcomes)
+    print('fuzz outcomes', outcomes, 'sizes: pickle', len(pickled), 'ours', len(ours))
+    assert len(ours) < len(pickled)
