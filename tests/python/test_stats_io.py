@@ -440,6 +440,10 @@ def hostile_pickles(sentinel):
     p.append(b'\x80\x02cpympler.asizeof\nAsized\n)\x81}X\x09\x00\x00\x00__class__cos\nsystem\nsbb.')
     p.append(b'\x80\x04\x8c\x02os\x94\x8c\x06system\x94\x93.')
     p.append(b'\x80\x04\x8c\x0bcollections\x94h\x00\x8c\x06system\x93.')
+    # dotted names (the default find_class of protocol 4 follows them)
+    p.append(b'\x80\x04\x8c\x0fpympler.asizeof\x8c\x11Asized.__reduce__\x93.')
+    p.append(b'\x80\x04\x8c\x08builtins\x8c\x0elist.__class__\x93.')
+    p.append(b'\x80\x04\x8c\x14pympler.classtracker\x8c\x16TrackedObject.__init__\x93.')
     # opcodes that are never admitted
     p.append(b'\x80\x02(cos\nsystem\nX\x04\x00\x00\x00trueo.')       # OBJ
     p.append(b'(ios\nsystem\nX\x04\x00\x00\x00true\x00.')                  # INST, protocol 0
