@@ -28,7 +28,7 @@ TOLERANCE = 5   # refs over ITERATIONS - FIRST calls: less than one per call
 if not hasattr(sys, 'gettotalrefcount'):
     sys.exit('loop_apis.py needs a debug interpreter (sys.gettotalrefcount), e.g. python3.11-dbg')
 
-from pympler import asizeof, garbagegraph, muppy, process, refbrowser, refgraph, summary, tracker  # noqa: E402
+from pympler import _stats_io, asizeof, garbagegraph, muppy, process, refbrowser, refgraph, summary, tracker  # noqa: E402
 from pympler.util import stringutils  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix='pympler-refcount-')
@@ -309,6 +309,43 @@ def api_process():
     process.get_current_threads()
     process.get_current_thread_id()
     process.is_available()
+
+
+# A dump as Pympler 1.1 writes it (two protocol-2 pickles), by hand: one
+# TrackedObject whose snapshots hold an Asized, one Snapshot with a
+# ProcessMemoryInfo.
+_ASIZED = (b'cpympler.asizeof\nAsized\n)\x81N}(X\x04\x00\x00\x00sizeK\x08X\x04\x00\x00\x00flatK\x04'
+           b'X\x04\x00\x00\x00refs)X\x04\x00\x00\x00nameNu\x86b')
+_PYMPLER_DUMP = (
+    b'\x80\x02ccollections\ndefaultdict\nc__builtin__\nlist\n\x85R'
+    b'X\x01\x00\x00\x00C](cpympler.classtracker\nTrackedObject\n)\x81}(X\x04\x00\x00\x00reprX\x01\x00\x00\x00r'
+    b'X\x09\x00\x00\x00snapshots]G?\xf0\x00\x00\x00\x00\x00\x00' + _ASIZED + b'\x86aub' + b'es.'
+    b'\x80\x02](cpympler.classtracker\nSnapshot\n)\x81}(X\x0c\x00\x00\x00system_total'
+    b'cpympler.process\n_ProcessMemoryInfoProc\n)\x81}X\x03\x00\x00\x00rssK\x05sbub' + b'e.')
+
+
+def api_stats_io():
+    a = asizeof.Asized(2 ** 70, 3, (asizeof.Asized(1, 1, (), 'x \ud800'),), 'root')
+    pm = process._ProcessMemoryInfoProc.__new__(process._ProcessMemoryInfoProc)
+    pm.rss = 5
+    index = {'C': [{'id': 1, 'repr': 'r', 'snapshots': [(1.5, a)], 'trace': [('f', 1, 'g', None, 0)]}]}
+    snaps = [{'system_total': pm, 'classes': {'C': {'merged': a, 'pct': float('nan')}}}]
+    f = io.BytesIO()
+    _stats_io.dump(f, index, snaps)
+    data = f.getvalue()
+    _stats_io.load(io.BytesIO(data))
+    path = os.path.join(TMP, 'stats.dat')
+    _stats_io.dump(path, index, snaps)
+    _stats_io.load(path)
+    _stats_io.load(io.BytesIO(_PYMPLER_DUMP))
+    for bad in (data[:-3], data[:20], data[:40] + b'Z' + data[41:], b'junk', b'\x80\x02cos\nsystem\n.',
+                _PYMPLER_DUMP[:-20], _PYMPLER_DUMP.replace(b'rssK', b'rssc'), b'\x80\x02(' + b'(' * 50 + b'N' + b't' * 51 + b'.'):
+        swallow(_stats_io.load, io.BytesIO(bad))
+    swallow(_stats_io.load, os.path.join(TMP, 'no', 'such'))
+    swallow(_stats_io.dump, os.path.join(TMP, 'no', 'such'), index, snaps)
+    swallow(_stats_io.dump, path, {'C': [{'x': {1, 2}}]}, [])
+    swallow(_stats_io.dump, io.BytesIO(), {1: []}, [])
+    swallow(_stats_io._scan_pickle, b'\x80\x02N')
 
 
 def api_stringutils():
