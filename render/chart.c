@@ -61,8 +61,21 @@ char *pym_chart_bytes_label(double v, char *buf, size_t n)
         v /= 1024;
         u++;
     }
-    snprintf(buf, n, "%.3g %s", v, units[u]);
+    snprintf(buf, n, "%.4g %s", v, units[u]);
     return buf;
+}
+
+/* A y-axis label in the axis's unit (every label of an axis in one unit). */
+static void axis_bytes_label(double v, double unit, char *buf, size_t n)
+{
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    size_t u = 0;
+    for (double x = unit; x >= 1024 && u + 1 < sizeof units / sizeof units[0]; x /= 1024)
+        u++;
+    if (v == 0)
+        snprintf(buf, n, "0 B");
+    else
+        snprintf(buf, n, "%.4g %s", v / unit, units[u]);
 }
 
 /* Seconds as a time-axis label, one style for the whole axis (by its end):
@@ -153,7 +166,8 @@ static void y_axis(layout *l)
         }
         if (!(max > 0))
             max = 1;
-        while (max / unit >= 1024 && unit < 1024.0 * 1024 * 1024 * 1024 * 1024)
+        /* the unit in which the top reads below 1000: 1008 B is an axis to 1 KB */
+        while (max / unit >= 1000 && unit < 1024.0 * 1024 * 1024 * 1024 * 1024)
             unit *= 1024;
         /* ticks at nice multiples of the unit, so labels read 0, 2 MB, 4 MB */
         step = pym_chart_nice_step(max / unit, 5) * unit;
@@ -168,7 +182,7 @@ static void y_axis(layout *l)
         if (c->kind == PYM_CHART_SHARE)
             snprintf(lab, sizeof lab, "%d%%", (int)v);
         else
-            pym_chart_bytes_label(v, lab, sizeof lab);
+            axis_bytes_label(v, unit, lab, sizeof lab);
         pym_strbuf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                              "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
                           l->px, y, l->px + l->pw, y, l->px - 6, y + 4, lab);

@@ -41,8 +41,8 @@ typedef struct {
  * not ascending; ENOMEM when out of memory. */
 char *pym_chart_svg(const pym_chart *c, size_t *len);
 
-/* Byte count as an axis label: "0 B", "512 B", "1.5 KB", "20 MB" (binary
- * multiples, Pympler's unit names); at most 3 significant digits.  Writes
+/* Byte count as a label: "0 B", "512 B", "1.5 KB", "20 MB" (binary
+ * multiples, Pympler's unit names); at most 4 significant digits.  Writes
  * at most n bytes including the NUL; returns buf. */
 char *pym_chart_bytes_label(double v, char *buf, size_t n);
 

@@ -172,10 +172,10 @@ static PyObject *chart_text(pym_chart_kind kind, PyObject *times, PyObject *seri
 static PyObject *charts_chart_svg(PyObject *Py_UNUSED(m), PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"kind", "times", "series", "title", "y_label", "width", "height", NULL};
-    const char *kind, *title = NULL, *y_label = NULL;
-    PyObject *times, *series;
+    const char *kind;
+    PyObject *times, *series, *title = Py_None, *y_label = Py_None, *tb = NULL, *yb = NULL, *res;
     int width = 0, height = 0, k;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sOO|$zzii:_chart_svg", kwlist, &kind, &times, &series, &title,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sOO|$OOii:_chart_svg", kwlist, &kind, &times, &series, &title,
                                      &y_label, &width, &height))
         return NULL;
     for (k = 0; kinds[k] && strcmp(kinds[k], kind); k++)
@@ -185,7 +185,16 @@ static PyObject *charts_chart_svg(PyObject *Py_UNUSED(m), PyObject *args, PyObje
                             PyTuple_GET_ITEM(args, 0));
     if (width < 0 || height < 0 || width > 20000 || height > 20000)
         return PyErr_Format(PyExc_ValueError, "width and height must be 0 (default) to 20000 pixels");
-    return chart_text((pym_chart_kind)k, times, series, title, y_label, width, height);
+    /* titles as names: any str, surrogates shown as U+FFFD */
+    if ((title != Py_None && !(tb = name_bytes(title))) || (y_label != Py_None && !(yb = name_bytes(y_label)))) {
+        Py_XDECREF(tb);
+        return NULL;
+    }
+    res = chart_text((pym_chart_kind)k, times, series, tb ? PyBytes_AS_STRING(tb) : NULL,
+                     yb ? PyBytes_AS_STRING(yb) : NULL, width, height);
+    Py_XDECREF(tb);
+    Py_XDECREF(yb);
+    return res;
 }
 
 /* ---- PNG ------------------------------------------------------------------ */

@@ -61,6 +61,7 @@ static void test_nice_steps_and_byte_labels(void)
     CU_ASSERT_STRING_EQUAL(pym_chart_bytes_label(512, buf, sizeof buf), "512 B");
     CU_ASSERT_STRING_EQUAL(pym_chart_bytes_label(1536, buf, sizeof buf), "1.5 KB");
     CU_ASSERT_STRING_EQUAL(pym_chart_bytes_label(20.0 * 1024 * 1024, buf, sizeof buf), "20 MB");
+    CU_ASSERT_STRING_EQUAL(pym_chart_bytes_label(1000, buf, sizeof buf), "1000 B");
 }
 
 static void test_stacked_chart_has_an_area_per_class_axes_and_legend(void)
@@ -104,6 +105,21 @@ static void test_share_chart_reaches_one_hundred_percent(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">100%</text>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(svg, "(% of the total)"));
     CU_ASSERT_EQUAL(count(svg, "<path fill="), 3);
+    free(svg);
+}
+
+static void test_an_axis_reads_in_one_unit(void)
+{
+    const double x[] = {0, 1};
+    const char *names[] = {"a"};
+    const double y[] = {500, 1008}; /* just under 1 KB: an axis to 1 KB, not 1500 B */
+    pym_chart c = {.kind = PYM_CHART_STACKED, .npoints = 2, .x = x, .nseries = 1, .names = names, .y = y};
+    char *svg = pym_chart_svg(&c, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">0.2 KB</text>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, ">1 KB</text>"));
+    CU_ASSERT_PTR_NULL(strstr(svg, "e+"));
+    CU_ASSERT_PTR_NULL(strstr(svg, "1.2 KB"));
     free(svg);
 }
 
@@ -196,6 +212,7 @@ CU_TestInfo pym_chart_tests[] = {
     {"nice steps and byte labels", test_nice_steps_and_byte_labels},
     {"a stacked chart has an area per class, axes and a legend", test_stacked_chart_has_an_area_per_class_axes_and_legend},
     {"a share chart reaches 100%", test_share_chart_reaches_one_hundred_percent},
+    {"an axis reads in one unit", test_an_axis_reads_in_one_unit},
     {"one snapshot is drawn as bars", test_one_snapshot_is_drawn_as_bars},
     {"a thousand snapshots are thinned", test_a_thousand_snapshots_are_thinned},
     {"lines break where an instance is not alive", test_lines_break_where_an_instance_is_not_alive},
