@@ -2,9 +2,11 @@
  * 1.1's, in C.  See docs/classtracker.md.
  *
  * What is kept per tracked object is one C record (TrackedObject) and one
- * weak reference of a small weakref subtype (_TrackedRef) that points back at
- * its record: the weakref's callback is one module-level C function shared by
- * every reference, so that there is no bound method per object.  The record
+ * plain weak reference whose callback is the record itself (a TrackedObject
+ * is callable: calling it with the dead reference is finalize()), so that
+ * there is no bound method per object.  As in Pympler, where the callback is
+ * the bound method tobj.finalize, the weak reference keeps its record alive
+ * while the object lives.  The record
  * keeps its birth time and initial size as C values and makes Pympler's
  * `birth` float and `snapshots` list [(birth, Asized(basic, basic))] the
  * first time they are read (or when the first snapshot is added).
@@ -43,16 +45,20 @@ PyMODINIT_FUNC PyInit_classtracker(void);
  * ====================================================================== */
 
 typedef struct {
-    PyTypeObject *tracker_type, *tobj_type, *snapshot_type, *observer_type, *ctor_type, *ref_type;
+    PyTypeObject *tracker_type, *tobj_type, *snapshot_type, *observer_type, *ctor_type;
     PyObject *thread_type;  /* PeriodicThread (a heap subtype of threading.Thread) */
     PyObject *asized_type;  /* pympler.asizeof.Asized */
     PyObject *asizer_type;  /* pympler.asizeof.Asizer */
     PyObject *asizeof_fn;   /* pympler.asizeof.asizeof */
     PyObject *defaultdict;  /* collections.defaultdict */
-    PyObject *finalize_cb;  /* the weakref callback (a builtin bound to the module) */
     PyObject *stack_fn;     /* inspect.stack, imported on first trace */
     PyObject *empty_str;
     double local_start; /* _local_start */
+    /* asizeof.basicsize of the last class sized (borrowed, checked by its
+     * version tag): tracking many instances of one class looks it up once */
+    PyTypeObject *bs_type;
+    unsigned int bs_tag;
+    Py_ssize_t bs_size;
 } ct_state;
 
 static struct PyModuleDef module_def;
@@ -196,8 +202,9 @@ static int series_step(ct_state *st, PyObject *series, long delta)
     if (len == 0 && delta > 0) {
         n = PyLong_FromLong(1);
     } else {
-        PyObject *item = PyList_Check(series) ? Py_XNewRef(PyList_GET_ITEM(series, len - 1))
-                                              : PySequence_GetItem(series, -1);
+        PyObject *item = !PyList_Check(series) ? PySequence_GetItem(series, -1)
+                         : len > 0             ? Py_NewRef(PyList_GET_ITEM(series, len - 1))
+                                               : NULL;
         if (!item) {
             if (len == 0)
                 PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -280,13 +287,6 @@ typedef struct {
     int flags;
 } TObj;
 
-/* _TrackedRef: weakref.ref plus a borrowed pointer to its record, which the
- * record clears when it goes away first. */
-typedef struct {
-    PyWeakReference wr;
-    TObj *owner;
-} TRef;
-
 static int TObj_traverse(TObj *self, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(self));
@@ -307,12 +307,6 @@ static int TObj_traverse(TObj *self, visitproc visit, void *arg)
 
 static int TObj_clear(TObj *self)
 {
-    if (self->ref) {
-        PyTypeObject *rt = Py_TYPE(self->ref);
-        if (PyType_IsSubtype(rt, &_PyWeakref_RefType) && rt->tp_basicsize == (Py_ssize_t)sizeof(TRef) &&
-            ((TRef *)self->ref)->owner == self)
-            ((TRef *)self->ref)->owner = NULL;
-    }
     Py_CLEAR(self->dict);
     Py_CLEAR(self->ref);
     Py_CLEAR(self->id);
@@ -377,8 +371,11 @@ static int tobj_materialize(TObj *self)
 }
 
 /* The basic size of obj, as asizeof.basicsize(obj) (0 when it has none). */
-static Py_ssize_t basic_size(PyObject *obj)
+static Py_ssize_t basic_size(ct_state *st, PyObject *obj)
 {
+    PyTypeObject *tp = Py_TYPE(obj);
+    if (tp == st->bs_type && tp->tp_version_tag == st->bs_tag && PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG))
+        return st->bs_size;
     pym_td_opts o = {0, 0, 0, NULL};
     pym_typedef *made = NULL;
     pym_typedef *td = pym_typedef_lookup(obj, &o, &made);
@@ -386,10 +383,17 @@ static Py_ssize_t basic_size(PyObject *obj)
         return -1;
     Py_ssize_t b = td->base;
     pym_typedef_free(made);
-    return b < 0 ? 0 : b;
+    if (b < 0)
+        b = 0;
+    if (PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE) && PyType_HasFeature(tp, Py_TPFLAGS_VALID_VERSION_TAG)) {
+        st->bs_type = tp;
+        st->bs_tag = tp->tp_version_tag;
+        st->bs_size = b;
+    }
+    return b;
 }
 
-static PyObject *make_ref(ct_state *st, PyObject *instance, TObj *owner)
+static PyObject *make_ref(PyObject *instance, TObj *owner)
 {
     if (!PyType_SUPPORTS_WEAKREFS(Py_TYPE(instance))) {
         PyErr_Format(PyExc_TypeError,
@@ -398,20 +402,17 @@ static PyObject *make_ref(ct_state *st, PyObject *instance, TObj *owner)
                      Py_TYPE(instance)->tp_name);
         return NULL;
     }
-    PyObject *r = PyObject_CallFunctionObjArgs((PyObject *)st->ref_type, instance, st->finalize_cb, NULL);
-    if (r)
-        ((TRef *)r)->owner = owner;
-    return r;
+    return PyWeakref_NewRef(instance, (PyObject *)owner);
 }
 
 /* Fill a fresh record for instance.  0 or -1. */
 static int tobj_setup(ct_state *st, TObj *self, PyObject *instance, PyObject *id, PyObject *name, PyObject *level)
 {
-    PyObject *ref = make_ref(st, instance, self);
+    PyObject *ref = make_ref(instance, self);
     if (!ref)
         return -1;
     Py_XSETREF(self->ref, ref);
-    Py_ssize_t b = basic_size(instance);
+    Py_ssize_t b = basic_size(st, instance);
     if (b < 0)
         return -1;
     Py_XSETREF(self->id, id ? Py_NewRef(id) : PyLong_FromVoidPtr(instance));
@@ -522,19 +523,15 @@ static PyObject *TObj_finalize(TObj *self, PyObject *ref)
     Py_RETURN_NONE;
 }
 
-/* the weakref callback shared by every _TrackedRef */
-static PyObject *mod_finalize_cb(PyObject *m, PyObject *ref)
+/* tobj(ref): the weakref callback, finalize(ref). */
+static PyObject *TObj_call(TObj *self, PyObject *args, PyObject *kwds)
 {
-    (void)m;
-    PyTypeObject *rt = Py_TYPE(ref);
-    if (PyType_IsSubtype(rt, &_PyWeakref_RefType) && rt->tp_basicsize == (Py_ssize_t)sizeof(TRef)) {
-        TObj *owner = ((TRef *)ref)->owner;
-        if (owner) {
-            Py_INCREF(owner);
-            tobj_finalize(owner);
-            Py_DECREF(owner);
-        }
+    if (!PyArg_ParseTuple(args, "O:TrackedObject", &(PyObject *){NULL}) || (kwds && PyDict_GET_SIZE(kwds))) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "TrackedObject() takes no keyword arguments");
+        return NULL;
     }
+    tobj_finalize(self);
     Py_RETURN_NONE;
 }
 
@@ -867,6 +864,7 @@ static PyType_Slot TObj_slots[] = {
     {Py_tp_clear, TObj_clear},
     {Py_tp_dealloc, TObj_dealloc},
     {Py_tp_init, TObj_init},
+    {Py_tp_call, TObj_call},
     {Py_tp_new, PyType_GenericNew},
     {Py_tp_methods, TObj_methods},
     {Py_tp_members, TObj_members},
@@ -878,37 +876,6 @@ static PyType_Spec TObj_spec = {
     .basicsize = sizeof(TObj),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = TObj_slots,
-};
-
-/* ---- _TrackedRef ---------------------------------------------------------- */
-
-static int TRef_traverse(PyObject *self, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(self));
-    return _PyWeakref_RefType.tp_traverse(self, visit, arg);
-}
-
-static void TRef_dealloc(PyObject *self)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-    TObj *owner = ((TRef *)self)->owner;
-    if (owner && owner->ref == self)
-        owner->ref = NULL; /* cannot happen: the owner holds the reference */
-    _PyWeakref_RefType.tp_dealloc(self);
-    Py_DECREF(tp);
-}
-
-static PyType_Slot TRef_slots[] = {
-    {Py_tp_doc, "The weak reference of a TrackedObject to its object."},
-    {Py_tp_traverse, TRef_traverse},
-    {Py_tp_dealloc, TRef_dealloc},
-    {0, NULL}};
-
-static PyType_Spec TRef_spec = {
-    .name = "pympler.classtracker._TrackedRef",
-    .basicsize = sizeof(TRef),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .slots = TRef_slots,
 };
 
 /* ======================================================================
@@ -1337,8 +1304,11 @@ static int inject(ct_state *st, PyObject *self, PyObject *cls, PyObject *func, P
     int rc = -1;
     if (!(observers = PyObject_GetAttr(self, s_observers)))
         goto done;
-    PyObject *own = PyDict_GetItemWithError(((PyTypeObject *)cls)->tp_dict, s_init);
-    if (!own && PyErr_Occurred())
+    /* a static type refuses the new __init__ below; only a heap type's own
+     * dict is looked at (3.12+ keeps a static builtin's dict elsewhere) */
+    PyObject *own = NULL;
+    if (PyType_HasFeature((PyTypeObject *)cls, Py_TPFLAGS_HEAPTYPE) && ((PyTypeObject *)cls)->tp_dict &&
+        !(own = PyDict_GetItemWithError(((PyTypeObject *)cls)->tp_dict, s_init)) && PyErr_Occurred())
         goto done;
     if (!(orig = PyObject_GetAttr(cls, s_init))) {
         /* Pympler: a constructor that does nothing */
@@ -1662,6 +1632,19 @@ static int stop_periodic(PyObject *self)
         if (!j)
             goto done;
         Py_DECREF(j);
+        /* the atexit stop of a stopped thread is no longer needed */
+        PyObject *stop_fn = pym_getattr_optional(th, "_stop_at_exit");
+        if (!stop_fn && PyErr_Occurred())
+            goto done;
+        if (stop_fn) {
+            PyObject *unreg = pym_module_attr("atexit", "unregister");
+            PyObject *u = unreg ? PyObject_CallOneArg(unreg, stop_fn) : NULL;
+            Py_XDECREF(unreg);
+            Py_DECREF(stop_fn);
+            if (!u)
+                goto done;
+            Py_DECREF(u);
+        }
         if (PyObject_SetAttr(self, s_periodic, Py_None) < 0)
             goto done;
     }
@@ -1922,7 +1905,13 @@ static PyObject *CT_create_snapshot(PyObject *self, PyObject *args, PyObject *kw
         return NULL;
     }
     Py_DECREF(a);
+    /* The snapshot makes a few acyclic objects per tracked object (an Asized,
+     * a tuple, a repr): no collection while it runs, as they would only
+     * rescan the tracked heap again and again. */
+    int gc_was = PyGC_Disable();
     int rc = snapshot_impl(st, self, description ? description : st->empty_str, compute);
+    if (gc_was)
+        PyGC_Enable();
     /* release whatever happened, keeping the first exception */
     PyObject *et, *ev, *etb;
     PyErr_Fetch(&et, &ev, &etb);
@@ -2292,9 +2281,6 @@ static PyObject *PT_start(PyObject *m, PyObject *me)
  * module
  * ====================================================================== */
 
-static PyMethodDef finalize_def = {"_finalize", mod_finalize_cb, METH_O,
-                                   "The weakref callback of tracked objects."};
-
 static PyMethodDef pt_defs[] = {
     {"run", PT_run, METH_O, "run(self)\n\nTake snapshots every `interval` seconds until `stop` is set."},
     {"start", PT_start, METH_O, "start(self)\n\nStart the thread (it is stopped at interpreter exit)."},
@@ -2390,13 +2376,11 @@ static int module_exec(PyObject *m)
         !(st->asized_type = pym_module_attr("pympler.asizeof", "Asized")) ||
         !(st->asizer_type = pym_module_attr("pympler.asizeof", "Asizer")) ||
         !(st->asizeof_fn = pym_module_attr("pympler.asizeof", "asizeof")) ||
-        !(st->defaultdict = pym_module_attr("collections", "defaultdict")) ||
-        !(st->finalize_cb = PyCFunction_NewEx(&finalize_def, m, NULL)))
+        !(st->defaultdict = pym_module_attr("collections", "defaultdict")))
         return -1;
     if (!(st->tobj_type = pym_module_add_type(m, &TObj_spec, NULL)) ||
         !(st->observer_type = pym_module_add_type(m, &Observer_spec, NULL)) ||
         !(st->ctor_type = pym_module_add_type(m, &Ctor_spec, NULL)) ||
-        !(st->ref_type = pym_module_add_type(m, &TRef_spec, &_PyWeakref_RefType)) ||
         !(st->snapshot_type = pym_module_add_type(m, &Snap_spec, NULL)) ||
         !(st->tracker_type = pym_module_add_type(m, &CT_spec, NULL)))
         return -1;
@@ -2429,13 +2413,11 @@ static int module_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->snapshot_type);
     Py_VISIT(st->observer_type);
     Py_VISIT(st->ctor_type);
-    Py_VISIT(st->ref_type);
     Py_VISIT(st->thread_type);
     Py_VISIT(st->asized_type);
     Py_VISIT(st->asizer_type);
     Py_VISIT(st->asizeof_fn);
     Py_VISIT(st->defaultdict);
-    Py_VISIT(st->finalize_cb);
     Py_VISIT(st->stack_fn);
     Py_VISIT(st->empty_str);
     return 0;
@@ -2449,13 +2431,11 @@ static int module_clear(PyObject *m)
     Py_CLEAR(st->snapshot_type);
     Py_CLEAR(st->observer_type);
     Py_CLEAR(st->ctor_type);
-    Py_CLEAR(st->ref_type);
     Py_CLEAR(st->thread_type);
     Py_CLEAR(st->asized_type);
     Py_CLEAR(st->asizer_type);
     Py_CLEAR(st->asizeof_fn);
     Py_CLEAR(st->defaultdict);
-    Py_CLEAR(st->finalize_cb);
     Py_CLEAR(st->stack_fn);
     Py_CLEAR(st->empty_str);
     return 0;
