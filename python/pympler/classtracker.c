@@ -30,6 +30,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 PyMODINIT_FUNC PyInit_classtracker(void);
@@ -271,21 +272,23 @@ static PyObject *mod_get_time(PyObject *m, PyObject *unused)
  * ====================================================================== */
 
 enum {
-    TO_BIRTH_C = 1, /* birth is birth_c (the float not made yet when birth is NULL) */
-    TO_LAZY_SNAP = 2 /* snapshots is [(birth, Asized(init_size, init_size))], not made yet */
+    TO_BIRTH_C = 1,   /* birth is set: the float of birth_c */
+    TO_LAZY_SNAP = 2, /* snapshots is [(birth, Asized(init_size, init_size))], not made yet */
+    TO_SERIES = 4     /* on_delete is the history series the death is counted in */
 };
 
 typedef struct {
     PyObject_HEAD
     PyObject *dict;    /* __dict__: classname, size, tsize (Stats) and the user's */
     PyObject *ref;     /* a _TrackedRef (or what __setstate__ set); NULL: unset */
-    PyObject *id, *repr, *name, *birth, *death, *trace, *snapshots, *level;
-    PyObject *on_delete; /* called when the object dies; NULL: none */
-    PyObject *series;    /* history time series the death is counted in; NULL: none */
-    double birth_c;
-    Py_ssize_t init_size;
-    int flags;
-} TObj;
+    PyObject *id, *repr, *name, *death, *trace, *snapshots, *level;
+    /* called when the object dies, or (TO_SERIES) the history time series
+     * its death is counted in; NULL: none */
+    PyObject *on_delete;
+    double birth_c;     /* birth (a float made when read) */
+    int32_t init_size;  /* basic size at birth */
+    int32_t flags;
+} TObj; /* 112 bytes: 128 with the collector's header */
 
 static int TObj_traverse(TObj *self, visitproc visit, void *arg)
 {
@@ -295,13 +298,11 @@ static int TObj_traverse(TObj *self, visitproc visit, void *arg)
     Py_VISIT(self->id);
     Py_VISIT(self->repr);
     Py_VISIT(self->name);
-    Py_VISIT(self->birth);
     Py_VISIT(self->death);
     Py_VISIT(self->trace);
     Py_VISIT(self->snapshots);
     Py_VISIT(self->level);
     Py_VISIT(self->on_delete);
-    Py_VISIT(self->series);
     return 0;
 }
 
@@ -312,13 +313,11 @@ static int TObj_clear(TObj *self)
     Py_CLEAR(self->id);
     Py_CLEAR(self->repr);
     Py_CLEAR(self->name);
-    Py_CLEAR(self->birth);
     Py_CLEAR(self->death);
     Py_CLEAR(self->trace);
     Py_CLEAR(self->snapshots);
     Py_CLEAR(self->level);
     Py_CLEAR(self->on_delete);
-    Py_CLEAR(self->series);
     return 0;
 }
 
@@ -341,11 +340,10 @@ static PyObject *new_asized(ct_state *st, Py_ssize_t size)
     return a;
 }
 
+/* birth as a float (new reference), NULL without an exception when unset */
 static PyObject *tobj_birth(TObj *self)
 {
-    if (!self->birth && (self->flags & TO_BIRTH_C))
-        self->birth = PyFloat_FromDouble(self->birth_c);
-    return self->birth;
+    return (self->flags & TO_BIRTH_C) ? PyFloat_FromDouble(self->birth_c) : NULL;
 }
 
 /* Make the snapshots list if it is still implied.  0 or -1. */
@@ -357,12 +355,17 @@ static int tobj_materialize(TObj *self)
     if (!st)
         return -1;
     PyObject *birth = tobj_birth(self);
-    if (!birth)
+    if (!birth) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_AttributeError, "'TrackedObject' object has no attribute 'birth'");
         return -1;
+    }
     PyObject *a = new_asized(st, self->init_size);
-    if (!a)
+    if (!a) {
+        Py_DECREF(birth);
         return -1;
-    PyObject *l = Py_BuildValue("[(ON)]", birth, a);
+    }
+    PyObject *l = Py_BuildValue("[(NN)]", birth, a);
     if (!l)
         return -1;
     Py_XSETREF(self->snapshots, l);
@@ -421,12 +424,11 @@ static int tobj_setup(ct_state *st, TObj *self, PyObject *instance, PyObject *id
     Py_XSETREF(self->repr, Py_NewRef(st->empty_str));
     Py_XSETREF(self->name, Py_NewRef(name));
     self->birth_c = rel_time(st);
-    Py_CLEAR(self->birth);
     Py_XSETREF(self->death, Py_NewRef(Py_None));
     Py_XSETREF(self->level, Py_NewRef(level));
     Py_XSETREF(self->trace, Py_NewRef(Py_None));
     Py_CLEAR(self->snapshots);
-    self->init_size = b;
+    self->init_size = b > INT32_MAX ? INT32_MAX : (int32_t)b;
     self->flags = TO_BIRTH_C | TO_LAZY_SNAP;
     return 0;
 }
@@ -506,11 +508,11 @@ static void tobj_finalize(TObj *self)
         return;
     }
     Py_XSETREF(self->death, d);
-    if (self->on_delete) {
+    if (self->on_delete && (self->flags & TO_SERIES)) {
+        series_step(st, self->on_delete, -1);
+    } else if (self->on_delete) {
         PyObject *r = PyObject_CallNoArgs(self->on_delete);
         Py_XDECREF(r);
-    } else if (self->series) {
-        series_step(st, self->series, -1);
     }
     if (PyErr_Occurred())
         PyErr_Clear();
@@ -538,23 +540,30 @@ static PyObject *TObj_call(TObj *self, PyObject *args, PyObject *kwds)
 static PyObject *TObj_getstate(TObj *self, PyObject *unused)
 {
     (void)unused;
-    if (tobj_materialize(self) < 0 || (!tobj_birth(self) && PyErr_Occurred()))
+    if (tobj_materialize(self) < 0)
+        return NULL;
+    PyObject *birth = tobj_birth(self);
+    if (!birth && PyErr_Occurred())
         return NULL;
     PyObject *state = PyDict_New();
-    if (!state)
+    if (!state) {
+        Py_XDECREF(birth);
         return NULL;
+    }
     struct {
         const char *k;
         PyObject *v;
     } items[] = {{"id", self->id},       {"repr", self->repr},   {"name", self->name},
-                 {"birth", self->birth}, {"death", self->death}, {"trace", self->trace},
+                 {"birth", birth}, {"death", self->death}, {"trace", self->trace},
                  {"snapshots", self->snapshots}, {"_resolution_level", self->level}};
     for (size_t i = 0; i < sizeof items / sizeof *items; i++) {
         if (items[i].v && PyDict_SetItemString(state, items[i].k, items[i].v) < 0) {
             Py_DECREF(state);
+            Py_XDECREF(birth);
             return NULL;
         }
     }
+    Py_XDECREF(birth);
     return state;
 }
 
@@ -764,18 +773,25 @@ static PyObject *TObj_get_birth(TObj *self, void *c)
     PyObject *b = tobj_birth(self);
     if (!b && !PyErr_Occurred())
         PyErr_SetString(PyExc_AttributeError, "'TrackedObject' object has no attribute 'birth'");
-    return Py_XNewRef(b);
+    return b;
 }
 
 static int TObj_set_birth(TObj *self, PyObject *v, void *c)
 {
     (void)c;
-    Py_XSETREF(self->birth, Py_XNewRef(v));
-    self->flags &= ~TO_BIRTH_C;
-    if (v && PyFloat_CheckExact(v)) {
-        self->birth_c = PyFloat_AS_DOUBLE(v);
-        self->flags |= TO_BIRTH_C;
+    if (!v) {
+        self->flags &= ~TO_BIRTH_C;
+        return 0;
     }
+    /* kept as a C double: birth is a number (a time), as _get_time() gives */
+    double d = PyFloat_AsDouble(v);
+    if (d == -1.0 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_TypeError))
+            PyErr_Format(PyExc_TypeError, "TrackedObject.birth must be a number, not %.200s", Py_TYPE(v)->tp_name);
+        return -1;
+    }
+    self->birth_c = d;
+    self->flags |= TO_BIRTH_C;
     return 0;
 }
 
@@ -800,15 +816,16 @@ static int TObj_set_snapshots(TObj *self, PyObject *v, void *c)
 static PyObject *TObj_get_on_delete(TObj *self, void *c)
 {
     (void)c;
-    return Py_NewRef(self->on_delete ? self->on_delete : Py_None);
+    return Py_NewRef(self->on_delete && !(self->flags & TO_SERIES) ? self->on_delete : Py_None);
 }
 
 static int TObj_set_on_delete(TObj *self, PyObject *v, void *c)
 {
     (void)c;
+    if (!v && (self->flags & TO_SERIES))
+        return 0; /* nothing the user set */
+    self->flags &= ~TO_SERIES;
     Py_XSETREF(self->on_delete, v && v != Py_None ? Py_NewRef(v) : NULL);
-    if (!v)
-        Py_CLEAR(self->series);
     return 0;
 }
 
@@ -1100,7 +1117,8 @@ static int track_object_impl(ct_state *st, PyObject *self, PyObject *instance, P
     }
     if (series_step(st, series, 1) < 0)
         goto done;
-    tobj->series = Py_NewRef(series);
+    Py_XSETREF(tobj->on_delete, Py_NewRef(series));
+    tobj->flags |= TO_SERIES;
     if (!(index = PyObject_GetAttr(self, s_index)) || !(bucket = PyObject_GetItem(index, name)) ||
         append_to(bucket, (PyObject *)tobj) < 0 || PyObject_SetItem(objects, id, (PyObject *)tobj) < 0)
         goto done;
@@ -2383,6 +2401,24 @@ static int module_exec(PyObject *m)
         !(st->ctor_type = pym_module_add_type(m, &Ctor_spec, NULL)) ||
         !(st->snapshot_type = pym_module_add_type(m, &Snap_spec, NULL)) ||
         !(st->tracker_type = pym_module_add_type(m, &CT_spec, NULL)))
+        return -1;
+    /* __slots__ as Pympler's classes declare them: asizeof sizes a record's
+     * slots through them (the tracker's overhead counts what Pympler's does) */
+    PyObject *slots = Py_BuildValue("(sssssssss)", "ref", "id", "repr", "name", "birth", "death", "trace",
+                                    "snapshots", "_resolution_level");
+    if (slots) {
+        PyObject *with_dict = PyUnicode_FromString("__dict__"), *one = with_dict ? PyTuple_Pack(1, with_dict) : NULL;
+        Py_XSETREF(slots, one ? PySequence_Concat(slots, one) : NULL);
+        Py_XDECREF(with_dict);
+        Py_XDECREF(one);
+    }
+    int bad = !slots || PyObject_SetAttrString((PyObject *)st->tobj_type, "__slots__", slots) < 0;
+    Py_XDECREF(slots);
+    if (bad || !(slots = Py_BuildValue("(sssss)", "init", "name", "detail", "keep", "trace")))
+        return -1;
+    bad = PyObject_SetAttrString((PyObject *)st->observer_type, "__slots__", slots) < 0;
+    Py_DECREF(slots);
+    if (bad)
         return -1;
     /* ClassTracker.snapshot_lock: one lock of the class, as Pympler's */
     PyObject *lock = pym_module_attr("_thread", "allocate_lock");
