@@ -233,6 +233,10 @@ static int series_step(ct_state *st, PyObject *series, long delta)
     Py_DECREF(t);
     if (!entry)
         goto done;
+    /* (float, int) can be in no cycle: spare the collector's young passes
+     * (it would untrack the tuple itself at its first pass) */
+    if (PyLong_CheckExact(n))
+        PyObject_GC_UnTrack(entry);
     if (PyList_CheckExact(series)) {
         rc = PyList_Append(series, entry);
         goto done;
@@ -859,22 +863,22 @@ static PyMemberDef TObj_members[] = {
 
 static PyMethodDef TObj_methods[] = {
     {"__getstate__", (PyCFunction)TObj_getstate, METH_NOARGS,
-     "The slots but ref and __dict__, as a dict (for dump_stats)."},
-    {"__setstate__", (PyCFunction)TObj_setstate, METH_O, "Set the attributes of a state dict."},
-    {"_save_trace", (PyCFunction)TObj_save_trace, METH_NOARGS, "Save the current stack trace."},
+     "__getstate__($self)\n--\n\nThe slots but ref and __dict__, as a dict (for dump_stats)."},
+    {"__setstate__", (PyCFunction)TObj_setstate, METH_O, "__setstate__($self, state)\n--\n\nSet the attributes of a state dict."},
+    {"_save_trace", (PyCFunction)TObj_save_trace, METH_NOARGS, "_save_trace($self)\n--\n\nSave the current stack trace."},
     {"track_size", (PyCFunction)(void (*)(void))TObj_track_size, METH_FASTCALL | METH_KEYWORDS,
-     "track_size(ts, sizer)\n\nStore timestamp and current size (sizer.asized) for later evaluation."},
-    {"get_max_size", (PyCFunction)TObj_get_max_size, METH_NOARGS, "The maximum of all sampled sizes."},
+     "track_size($self, ts, sizer)\n--\n\nStore timestamp and current size (sizer.asized) for later evaluation."},
+    {"get_max_size", (PyCFunction)TObj_get_max_size, METH_NOARGS, "get_max_size($self)\n--\n\nThe maximum of all sampled sizes."},
     {"get_size_at_time", (PyCFunction)TObj_get_size_at_time, METH_O,
-     "get_size_at_time(timestamp)\n\nThe size at that snapshot, 0 if not sized then."},
+     "get_size_at_time($self, timestamp)\n--\n\nThe size at that snapshot, 0 if not sized then."},
     {"set_resolution_level", (PyCFunction)TObj_set_resolution_level, METH_O,
-     "set_resolution_level(resolution_level)\n\nThe detail of the next sizes."},
+     "set_resolution_level($self, resolution_level)\n--\n\nThe detail of the next sizes."},
     {"finalize", (PyCFunction)TObj_finalize, METH_O,
-     "finalize(ref)\n\nMark the object dead (death = _get_time()) and call on_delete."},
+     "finalize($self, ref)\n--\n\nMark the object dead (death = _get_time()) and call on_delete."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot TObj_slots[] = {
-    {Py_tp_doc, "TrackedObject(instance, name, resolution_level=0, trace=False, on_delete=None)\n\n"
+    {Py_tp_doc, "TrackedObject(instance, name, resolution_level=0, trace=False, on_delete=None)\n--\n\n"
                 "Stores size and lifetime information of a tracked object, which a weak reference\n"
                 "monitors without preventing its deletion."},
     {Py_tp_traverse, TObj_traverse},
@@ -1017,7 +1021,7 @@ static PyMethodDef Observer_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot Observer_slots[] = {
-    {Py_tp_doc, "_ClassObserver(init, name, detail, keep, trace)\n\nStores options for tracked classes and "
+    {Py_tp_doc, "_ClassObserver(init, name, detail, keep, trace)\n--\n\nStores options for tracked classes and "
                 "the original constructor."},
     {Py_tp_traverse, Observer_traverse},
     {Py_tp_clear, Observer_clear},
@@ -1998,28 +2002,28 @@ static PyGetSetDef CT_getset[] = {
 
 static PyMethodDef CT_methods[] = {
     {"track_object", FN(CT_track_object), KW,
-     "track_object(instance, name=None, resolution_level=0, keep=False, trace=False)\n\n"
+     "track_object($self, instance, name=None, resolution_level=0, keep=False, trace=False)\n--\n\n"
      "Track object 'instance' and sample size and lifetime information.  Objects that\n"
      "cannot be weakly referenced raise TypeError."},
     {"track_class", FN(CT_track_class), KW,
-     "track_class(cls, name=None, resolution_level=0, keep=False, trace=False)\n\n"
+     "track_class($self, cls, name=None, resolution_level=0, keep=False, trace=False)\n--\n\n"
      "Track all objects of the class `cls` created from now on (by wrapping its __init__)."},
     {"track_change", FN(CT_track_change), KW,
-     "track_change(instance, resolution_level=0)\n\nChange the options of a tracked object (KeyError if not "
+     "track_change($self, instance, resolution_level=0)\n--\n\nChange the options of a tracked object (KeyError if not "
      "tracked)."},
-    {"detach_class", FN(CT_detach_class), METH_O, "detach_class(cls)\n\nStop tracking class 'cls'."},
-    {"detach_all_classes", FN(CT_detach_all_classes), METH_NOARGS, "Detach from all tracked classes."},
-    {"detach_all", FN(CT_detach_all), METH_NOARGS, "Detach from all tracked classes and objects."},
-    {"clear", FN(CT_clear), METH_NOARGS, "Clear all gathered data and detach from all tracked objects/classes."},
+    {"detach_class", FN(CT_detach_class), METH_O, "detach_class($self, cls)\n--\n\nStop tracking class 'cls'."},
+    {"detach_all_classes", FN(CT_detach_all_classes), METH_NOARGS, "detach_all_classes($self)\n--\n\nDetach from all tracked classes."},
+    {"detach_all", FN(CT_detach_all), METH_NOARGS, "detach_all($self)\n--\n\nDetach from all tracked classes and objects."},
+    {"clear", FN(CT_clear), METH_NOARGS, "clear($self)\n--\n\nClear all gathered data and detach from all tracked objects/classes."},
     {"close", FN(CT_close), METH_NOARGS,
-     "Detach from tracked classes (and stop periodic snapshots); for contextlib.closing."},
+     "close($self)\n--\n\nDetach from tracked classes (and stop periodic snapshots); for contextlib.closing."},
     {"start_periodic_snapshots", FN(CT_start_periodic_snapshots), KW,
-     "start_periodic_snapshots(interval=1.0)\n\nStart a daemon thread taking snapshots every `interval` "
+     "start_periodic_snapshots($self, interval=1.0)\n--\n\nStart a daemon thread taking snapshots every `interval` "
      "seconds."},
     {"stop_periodic_snapshots", FN(CT_stop_periodic_snapshots), METH_NOARGS,
-     "Stop the periodic snapshots and wait for the thread."},
+     "stop_periodic_snapshots($self)\n--\n\nStop the periodic snapshots and wait for the thread."},
     {"create_snapshot", FN(CT_create_snapshot), KW,
-     "create_snapshot(description='', compute_total=False)\n\nCollect current per instance statistics."},
+     "create_snapshot($self, description='', compute_total=False)\n--\n\nCollect current per instance statistics."},
     {"_inject_constructor", FN(CT_inject_constructor), METH_VARARGS,
      "_inject_constructor(cls, func, name, resolution_level, keep, trace)"},
     {"_tracker", FN(CT_tracker), KW, "_tracker(_observer_, _self_, *args, **kwds)"},
@@ -2035,7 +2039,7 @@ static PyType_Slot CT_slots[] = {
     {Py_tp_dealloc, pym_dictobj_heap_dealloc},
     {Py_tp_members, pym_dictobj_members},
     {Py_tp_getset, CT_getset},
-    {Py_tp_doc, "ClassTracker(stream=None)\n\nTrack the sizes and lifetimes of objects and of all instances of "
+    {Py_tp_doc, "ClassTracker(stream=None)\n--\n\nTrack the sizes and lifetimes of objects and of all instances of "
                 "classes."},
     {Py_tp_methods, CT_methods},
     {Py_tp_init, CT_init},
@@ -2136,7 +2140,7 @@ static PyType_Slot Snap_slots[] = {
     {Py_tp_dealloc, pym_dictobj_heap_dealloc},
     {Py_tp_members, pym_dictobj_members},
     {Py_tp_getset, Snap_getset},
-    {Py_tp_doc, "Snapshot(timestamp, description='')\n\nSample sizes of objects and the process at an instant."},
+    {Py_tp_doc, "Snapshot(timestamp, description='')\n--\n\nSample sizes of objects and the process at an instant."},
     {Py_tp_methods, Snap_methods},
     {Py_tp_init, Snap_init},
     {0, NULL}};
@@ -2300,8 +2304,8 @@ static PyObject *PT_start(PyObject *m, PyObject *me)
  * ====================================================================== */
 
 static PyMethodDef pt_defs[] = {
-    {"run", PT_run, METH_O, "run(self)\n\nTake snapshots every `interval` seconds until `stop` is set."},
-    {"start", PT_start, METH_O, "start(self)\n\nStart the thread (it is stopped at interpreter exit)."},
+    {"run", PT_run, METH_O, "run($module, self)\n--\n\nTake snapshots every `interval` seconds until `stop` is set."},
+    {"start", PT_start, METH_O, "start($module, self)\n--\n\nStart the thread (it is stopped at interpreter exit)."},
     {"_stop_at_exit", PT_atexit_stop, METH_O, "Stop and join the thread (atexit)."},
     {"__init__", FN(PT_init), KW, "__init__(self, tracker, interval, *args, **kwargs)"},
 };
@@ -2377,10 +2381,10 @@ PYM_REEXPORTS(reexports)
 
 static PyMethodDef module_methods_all[] = {
     {"track_object_creation", mod_track_object_creation, METH_O,
-     "track_object_creation(time_series)\n\nAppend (_get_time(), last count + 1)."},
+     "track_object_creation($module, time_series)\n--\n\nAppend (_get_time(), last count + 1)."},
     {"track_object_deletion", mod_track_object_deletion, METH_O,
-     "track_object_deletion(time_series)\n\nAppend (_get_time(), last count - 1)."},
-    {"_get_time", mod_get_time, METH_NOARGS, "_get_time()\n\nA timestamp relative to the import of the module."},
+     "track_object_deletion($module, time_series)\n--\n\nAppend (_get_time(), last count - 1)."},
+    {"_get_time", mod_get_time, METH_NOARGS, "_get_time($module)\n--\n\nA timestamp relative to the import of the module."},
     PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 

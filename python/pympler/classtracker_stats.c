@@ -1484,17 +1484,17 @@ static PyGetSetDef Stats_getset[] = {
 
 static PyMethodDef Stats_methods[] = {
     {"load_stats", FN(Stats_load_stats), METH_O,
-     "load_stats(fdump)\n\nLoad the data from a dump file (a file name or a binary file)."},
+     "load_stats($self, fdump)\n--\n\nLoad the data from a dump file (a file name or a binary file)."},
     {"dump_stats", FN(Stats_dump_stats), KW,
-     "dump_stats(fdump, close=True)\n\nDump the logged data to a file (a file name or a binary file)."},
-    {"_init_sort", FN(Stats_init_sort), METH_NOARGS, "Prepare the data to be sorted."},
+     "dump_stats($self, fdump, close=True)\n--\n\nDump the logged data to a file (a file name or a binary file)."},
+    {"_init_sort", FN(Stats_init_sort), METH_NOARGS, "_init_sort($self)\n--\n\nPrepare the data to be sorted."},
     {"sort_stats", FN(Stats_sort_stats), METH_VARARGS,
-     "sort_stats(*args)\n\nSort the tracked objects by 'classname', 'tsize', 'birth', 'death', 'name',\n"
+     "sort_stats($self, *args)\n--\n\nSort the tracked objects by 'classname', 'tsize', 'birth', 'death', 'name',\n"
      "'repr' or 'size' (sizes descending).  Returns self."},
-    {"reverse_order", FN(Stats_reverse_order), METH_NOARGS, "Reverse the order of self.sorted.  Returns self."},
-    {"annotate", FN(Stats_annotate), METH_NOARGS, "Annotate all snapshots with class-based summaries."},
+    {"reverse_order", FN(Stats_reverse_order), METH_NOARGS, "reverse_order($self)\n--\n\nReverse the order of self.sorted.  Returns self."},
+    {"annotate", FN(Stats_annotate), METH_NOARGS, "annotate($self)\n--\n\nAnnotate all snapshots with class-based summaries."},
     {"annotate_snapshot", FN(Stats_annotate_snapshot), METH_O,
-     "annotate_snapshot(snapshot)\n\nStore (and return) per-class statistics in snapshot.classes."},
+     "annotate_snapshot($self, snapshot)\n--\n\nStore (and return) per-class statistics in snapshot.classes."},
     PYM_DICTOBJ_REDUCE_EX,
     {NULL, NULL, 0, NULL}};
 
@@ -1504,7 +1504,7 @@ static PyType_Slot Stats_slots[] = {
     {Py_tp_dealloc, pym_dictobj_heap_dealloc},
     {Py_tp_members, pym_dictobj_members},
     {Py_tp_getset, Stats_getset},
-    {Py_tp_doc, "Stats(tracker=None, filename=None, stream=None)\n\nPresents the memory statistics gathered by a "
+    {Py_tp_doc, "Stats(tracker=None, filename=None, stream=None)\n--\n\nPresents the memory statistics gathered by a "
                 "ClassTracker."},
     {Py_tp_methods, Stats_methods},
     {Py_tp_init, Stats_init},
@@ -1519,15 +1519,15 @@ static PyType_Spec Stats_spec = {
 
 static PyMethodDef Console_methods[] = {
     {"_print_refs", FN(Console_print_refs), KW,
-     "_print_refs(refs, total, prefix='    ', level=1, minsize=0, minpct=0.1)\n\nPrint referents."},
-    {"print_object", FN(Console_print_object), METH_O, "print_object(tobj)\n\nPrint one tracked object."},
+     "_print_refs($self, refs, total, prefix='    ', level=1, minsize=0, minpct=0.1)\n--\n\nPrint referents."},
+    {"print_object", FN(Console_print_object), METH_O, "print_object($self, tobj)\n--\n\nPrint one tracked object."},
     {"print_stats", FN(Console_print_stats), KW,
-     "print_stats(clsname=None, limit=1.0)\n\nWrite tracked objects to the stream (limit 1.0: one object)."},
-    {"print_summary", FN(Console_print_summary), METH_NOARGS, "Print per-class summary for each snapshot."},
+     "print_stats($self, clsname=None, limit=1.0)\n--\n\nWrite tracked objects to the stream (limit 1.0: one object)."},
+    {"print_summary", FN(Console_print_summary), METH_NOARGS, "print_summary($self)\n--\n\nPrint per-class summary for each snapshot."},
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot Console_slots[] = {
-    {Py_tp_doc, "ConsoleStats(tracker=None, filename=None, stream=None)\n\nPresentation layer for Stats to be "
+    {Py_tp_doc, "ConsoleStats(tracker=None, filename=None, stream=None)\n--\n\nPresentation layer for Stats to be "
                 "used in text-based consoles."},
     {Py_tp_methods, Console_methods},
     {0, NULL}};
@@ -1549,7 +1549,7 @@ static PyMethodDef Html_methods[] = {
     {NULL, NULL, 0, NULL}};
 
 static PyType_Slot Html_slots[] = {
-    {Py_tp_doc, "HtmlStats(tracker=None, filename=None, stream=None)\n\nOutput the ClassTracker statistics as "
+    {Py_tp_doc, "HtmlStats(tracker=None, filename=None, stream=None)\n--\n\nOutput the ClassTracker statistics as "
                 "HTML pages and graphs (a later release; create_html raises NotImplementedError)."},
     {Py_tp_methods, Html_methods},
     {0, NULL}};
@@ -1584,10 +1584,10 @@ PYM_REEXPORTS(reexports)
 static PyMethodDef module_methods[] = {
     {"_ref2key", mod_ref2key, METH_O, "_ref2key(ref)\n\nref.name up to the first ':'."},
     {"_merge_asized", FN(mod_merge_asized), KW,
-     "_merge_asized(base, other, level=0)\n\nMerge Asized instances `base` and `other` into `base`."},
+     "_merge_asized($module, base, other, level=0)\n--\n\nMerge Asized instances `base` and `other` into `base`."},
     {"_merge_objects", FN(mod_merge_objects), METH_VARARGS,
-     "_merge_objects(tref, merged, obj)\n\nMerge the size of tracked object `obj` at time `tref` into `merged`."},
-    {"_format_trace", mod_format_trace, METH_O, "_format_trace(trace)\n\nThe stripped stack trace as text."},
+     "_merge_objects($module, tref, merged, obj)\n--\n\nMerge the size of tracked object `obj` at time `tref` into `merged`."},
+    {"_format_trace", mod_format_trace, METH_O, "_format_trace($module, trace)\n--\n\nThe stripped stack trace as text."},
     PYM_REEXPORT_METHODS,
     {NULL, NULL, 0, NULL}};
 
