@@ -325,7 +325,7 @@ example: all
 	@echo "picture of the garbage cycles: $(BUILD)/cycles.svg"
 
 bench: all
-	rc=0; for b in asizeof graph census refbrowser pytest; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
+	rc=0; for b in asizeof graph census refbrowser classtracker html pytest; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(REFCOUNT_BUILD) build-py313 pympler.egg-info dist

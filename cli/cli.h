@@ -279,7 +279,7 @@ typedef struct {
     int (*run)(void *state, int embedded); /* the exit status */
 } pym_command;
 
-extern const pym_command pym_cmd_asizeof, pym_cmd_summary, pym_cmd_garbage, pym_cmd_refgraph;
+extern const pym_command pym_cmd_asizeof, pym_cmd_summary, pym_cmd_garbage, pym_cmd_refgraph, pym_cmd_track;
 
 /* ---------------------------------------------------------------- garbage report (garbage_report.c) */
 

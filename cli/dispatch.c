@@ -13,7 +13,7 @@ struct pym_cli_invocation {
 };
 
 /* In the order `pympler --help` lists them. */
-static const pym_command *const commands[] = {&pym_cmd_summary, &pym_cmd_garbage, &pym_cmd_asizeof,
+static const pym_command *const commands[] = {&pym_cmd_summary, &pym_cmd_garbage, &pym_cmd_asizeof, &pym_cmd_track,
                                               &pym_cmd_refgraph};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

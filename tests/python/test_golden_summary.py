@@ -10,7 +10,7 @@ iterates the same set in the same way, so it is compared exactly too.
 Not here: the refgraph cases (test_golden_refgraph.py), the refbrowser cases
 (test_golden_refbrowser.py), the stringutils cases
 (test_golden_stringutils.py) and the
-classtracker case (pympler.classtracker is not part of this package yet).
+classtracker case (test_classtracker_stats.py).
 """
 
 import pytest
