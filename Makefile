@@ -61,6 +61,10 @@ CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 # Graphviz (libgvc 2.42) and libpng, for render/ and everything linking it.
 GV_CFLAGS := $(shell pkg-config --cflags libgvc libpng 2>/dev/null || echo -I/usr/include/graphviz -I/usr/include/libpng16)
 GV_LIBS := $(shell pkg-config --libs libgvc libpng 2>/dev/null || echo -lgvc -lcgraph -lcdt -lpng16) -lm
+# libmicrohttpd: the HTTP server of pympler.web, linked into that module only
+# (MOD_LIBS_<module>), not into the engine the other modules load.
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+MOD_LIBS_web = $(MHD_LIBS)
 
 # ---------------------------------------------------------------- flags
 STD = -std=c11
@@ -254,7 +258,7 @@ $(ENGINE_SO): $(OBJ)/python/pympler/_engine.o $(PY_LIB) $(RENDER_LIB) $(CORE_LIB
 ENGINE_RPATH = -Wl,-rpath,'$$ORIGIN$(if $(findstring /,$*),/..)'
 $(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(ENGINE_SO)
 	@mkdir -p $(@D)
-	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(ENGINE_SO) $(ENGINE_RPATH)
+	$(QUIET_LINK)$(CC) $(EXT_LDFLAGS) -o $@ $< $(ENGINE_SO) $(ENGINE_RPATH) $(MOD_LIBS_$*)
 
 # python -m pympler: the command's own sources, as a module.
 $(PYDIR)/pympler/_cli$(EXT_SUFFIX): $(OBJ)/python/pympler/_cli.o $(CLI_LIB) $(ENGINE_SO)
@@ -317,7 +321,7 @@ example: all
 	@echo "picture of the garbage cycles: $(BUILD)/cycles.svg"
 
 bench: all
-	rc=0; for b in asizeof graph census refbrowser; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
+	rc=0; for b in asizeof graph census refbrowser web; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(REFCOUNT_BUILD) build-py313 pympler.egg-info dist
