@@ -11,9 +11,9 @@ Usage (normally via ``make bench``)::
 Each server runs in a fresh subprocess (this script in --serve mode, with
 pympler from ours or from the reference): a ClassTracker tracking 50
 instances of a class with one snapshot, and 20 garbage cycles.  The clients
-are 8 processes of one thread each (so that no client shares a GIL with
-another or with the server), each sending requests one after the other for S
-seconds (default 3) -- over one keep-alive connection where the server keeps
+are 8 threads of bench/loadgen.c (compiled into <build>/bench/loadgen; C, so
+that the client is never what is measured), each sending requests one after
+the other for S seconds (default 3) -- over one keep-alive connection where the server keeps
 it (ours: HTTP/1.1), a new connection per request otherwise (Pympler's
 wsgiref answers HTTP/1.0 and closes).  Ours is also measured with a new
 connection per request, for the like-for-like number.  Without a
@@ -120,46 +120,30 @@ def serve():
         a = [list(range(10))]
         a.append(a)
     del a
+    for path in PATHS.values():  # the caches warm: /garbage's graphs are computed once
+        urllib.request.urlopen('http://127.0.0.1:%d%s' % (port, path), timeout=60).read()
     print(json.dumps({'port': port, 'stats': kind}), flush=True)
     sys.stdin.read()
     del objs
 
 
-def client(port, path, seconds, keepalive):
-    """--client: requests for `seconds`; prints {"n": ..., "bad": ...}."""
-    from http.client import HTTPConnection
-    n = bad = 0
-    conn = None
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        if conn is None:
-            conn = HTTPConnection('127.0.0.1', port, timeout=30)
-        try:
-            conn.request('GET', path)
-            r = conn.getresponse()
-            r.read()
-            n += 1
-            bad += r.status != 200
-            if not keepalive or r.will_close:
-                conn.close()
-                conn = None
-        except OSError:
-            bad += 1
-            conn.close()
-            conn = None
-    print(json.dumps({'n': n, 'bad': bad}))
+def build_loadgen():
+    """bench/loadgen.c compiled into <build>/bench/loadgen (once per change)."""
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'loadgen.c')
+    build = os.environ.get('PYMPLER_BENCH_BUILD') or os.path.join(os.path.dirname(os.path.dirname(src)), 'build')
+    exe = os.path.join(build, 'bench', 'loadgen')
+    if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
+        os.makedirs(os.path.dirname(exe), exist_ok=True)
+        subprocess.run([os.environ.get('CC', 'cc'), '-std=c11', '-O2', '-pthread', '-o', exe, src], check=True)
+    return exe
 
 
-def measure(port, path, seconds, keepalive):
-    """Requests per second of CLIENTS client processes on path; (rate, bad)."""
-    procs = [subprocess.Popen([sys.executable, '-P', os.path.abspath(__file__), '--client', str(port), path,
-                               str(seconds), str(int(keepalive))], stdout=subprocess.PIPE, text=True)
-             for _ in range(CLIENTS)]
-    t0 = time.perf_counter()
-    outs = [json.loads(p.communicate(timeout=seconds * 10 + 60)[0].strip().splitlines()[-1]) for p in procs]
-    wall = time.perf_counter() - t0
-    n = sum(o['n'] for o in outs)
-    return n / max(wall - 0.15, seconds), sum(o['bad'] for o in outs)  # less the clients' start
+def measure(loadgen, port, path, seconds, keepalive):
+    """Requests per second of CLIENTS client threads on path; (rate, errors)."""
+    out = subprocess.run([loadgen, str(port), path, str(seconds), str(CLIENTS), str(int(keepalive))],
+                         capture_output=True, text=True, timeout=seconds * 10 + 60, check=True).stdout
+    res = json.loads(out.strip().splitlines()[-1])
+    return res['ok'] / res['seconds'], res['errors'] + res['n'] - res['ok']
 
 
 def start_server(pypath):
@@ -173,14 +157,9 @@ def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--seconds', type=float, default=3.0)
     ap.add_argument('--serve', action='store_true', help=argparse.SUPPRESS)
-    ap.add_argument('--client', nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
         serve()
-        return 0
-    if args.client:
-        port, path, seconds, keep = args.client
-        client(int(port), path, float(seconds), keep == '1')
         return 0
     ref_dir, ours = reference_dir(), ours_pythonpath(None)
     if not print_header('web benchmark: requests/s from %d client threads' % CLIENTS, ref_dir, ours,
@@ -188,15 +167,21 @@ def main(argv):
         return 1
     rows, ok = [], True
     servers = {}
+    loadgen = build_loadgen()
     try:
         servers['ours'] = start_server(ours)
         servers['ref'] = start_server(os.path.abspath(ref_dir))
         print('tracker pages: ours from a %s, Pympler from a ClassTracker' % servers['ours'][1]['stats'])
         for label, path in PATHS.items():
-            ref, rbad = measure(servers['ref'][1]['port'], path, args.seconds, False)
-            mine, obad = measure(servers['ours'][1]['port'], path, args.seconds, True)
-            mine_new, nbad = measure(servers['ours'][1]['port'], path, args.seconds, False)
+            ref, rbad = measure(loadgen, servers['ref'][1]['port'], path, args.seconds, False)
+            mine, obad = measure(loadgen, servers['ours'][1]['port'], path, args.seconds, True)
+            mine_new, nbad = measure(loadgen, servers['ours'][1]['port'], path, args.seconds, False)
             ok = ok and not (rbad or obad or nbad)
+            print('  %-10s Pympler %8.0f/s  ours %8.0f/s keep-alive, %8.0f/s new connections' % (
+                label, ref, mine, mine_new), flush=True)
+            if not ref:
+                print('FAILED: Pympler answered no request on %s' % path)
+                return 1
             rows.append((label, '%.0f' % ref, '%.0f' % mine, '%.0f' % mine_new, '%.1fx' % (mine / ref),
                          '%.1fx' % (mine_new / ref), rbad + obad + nbad))
     finally:

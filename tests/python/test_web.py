@@ -466,3 +466,34 @@ def test_pages_in_chromium(srv):
     finally:
         end_debug_garbage()
         fetch(srv, '/refresh')
+
+
+def test_sizes_and_times_are_written_as_pp_and_pp_timestamp():
+    """The pages format sizes and times in C; the text is stringutils' own."""
+    import html
+    import random
+    from pympler.util.stringutils import pp, pp_timestamp
+    rnd = random.Random(5)
+    values = [0, 1, 1023, 1024, 1025, 2047, 1536, 10 ** 6, 2 ** 30, 2 ** 40 - 1, 2 ** 50, 2 ** 53 - 1, 2 ** 60,
+              2 ** 70, 3.7, 1024.0, 1024.5, 5e9 + 0.5, -5, -3.5]
+    values += [rnd.randrange(10 ** rnd.randrange(1, 16)) for _ in range(200)]
+    values += [rnd.random() * 10 ** rnd.randrange(0, 15) for _ in range(200)]
+    times = [0.0, 59.999, 3599.995, 86400.0, 1.7e9 + 0.125] + [rnd.random() * 1e10 for _ in range(50)]
+    st = FakeStats()
+    st.snapshots = [FakeSnapshot(t, 'at', {}) for t in sorted(times)]
+    st.snapshots[0].classes = {'c%03d' % i: {'active': 1, 'sum': v, 'avg': v, 'pct': 1.0}
+                               for i, v in enumerate(values)}
+    t = web.start_in_background(port=0, stats=st)
+    try:
+        page = fetch('http://127.0.0.1:%d' % t.port, '/tracker')[2].decode()
+    finally:
+        t.stop(timeout=10)
+    for i, v in enumerate(values):
+        row = re.search(r'>c%03d</a></td><td class="num">1</td><td class="num">([^<]*)</td>' % i, page).group(1)
+        try:
+            want = pp(v)
+        except IndexError:  # past 'EB': Pympler raises; the page shows the number
+            want = str(v)
+        assert html.unescape(row) == want, (v, row)
+    shown = re.findall(r'<h3>at snapshot at ([^<]*)</h3>', page)
+    assert shown == [pp_timestamp(x) for x in sorted(times)]
