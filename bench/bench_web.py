@@ -11,14 +11,15 @@ Usage (normally via ``make bench``)::
 Each server runs in a fresh subprocess (this script in --serve mode, with
 pympler from ours or from the reference): a ClassTracker tracking 50
 instances of a class with one snapshot, and 20 garbage cycles.  The clients
-are 8 threads of bench/loadgen.c (compiled into <build>/bench/loadgen; C, so
-that the client is never what is measured), each sending requests one after
-the other for S seconds (default 3) -- over one keep-alive connection where the server keeps
-it (ours: HTTP/1.1), a new connection per request otherwise (Pympler's
-wsgiref answers HTTP/1.0 and closes).  Ours is also measured with a new
-connection per request, for the like-for-like number.  Without a
-pympler.classtracker in ours (it is written on another branch), its class
-page is served from a stand-in Stats with the same shape.
+are 8 threads of bench/loadgen.c (C, so that the client is never what is
+measured; compiled into <build>/bench/loadgen, <build> being the folder of
+$PYTHONPATH's python/), each sending requests one after the other for S
+seconds (default 3): over one keep-alive connection where the server keeps
+it (ours: HTTP/1.1), else a new connection per request (Pympler's wsgiref
+answers HTTP/1.0 and closes).  Ours is also measured with a new connection
+per request, for the like-for-like number.  Without a pympler.classtracker
+in ours (it is written on another branch), its class page is served from a
+stand-in Stats of the same shape.
 
 Exit status: 0 when every server answered 200 throughout; 1 otherwise.
 """
@@ -130,7 +131,9 @@ def serve():
 def build_loadgen():
     """bench/loadgen.c compiled into <build>/bench/loadgen (once per change)."""
     src = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'loadgen.c')
-    build = os.environ.get('PYMPLER_BENCH_BUILD') or os.path.join(os.path.dirname(os.path.dirname(src)), 'build')
+    first = (ours_pythonpath(None).split(os.pathsep) or [''])[0]
+    build = (os.path.dirname(first) if os.path.basename(first) == 'python'  # <build>/python
+             else os.path.join(os.path.dirname(os.path.dirname(src)), 'build'))
     exe = os.path.join(build, 'bench', 'loadgen')
     if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(src):
         os.makedirs(os.path.dirname(exe), exist_ok=True)

@@ -108,7 +108,8 @@ typedef struct web_server {
     unsigned long thread_id;   /* the thread waiting in start_profiler */
     int port;
     atomic_int stop;           /* start_profiler's wait returns */
-    atomic_int closing;        /* answer 503: the interpreter is exiting */
+    atomic_int closing;        /* answer 503: the server is stopping */
+    int stopping;              /* in MHD_stop_daemon, called by another thread: wait to free */
     struct web_server *next;
 } web_server;
 
@@ -381,6 +382,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         serve_static(srv->static_dir, url + 8, &r);
         return send_reply(c, &r);
     }
+    if (!strcmp(url, "/") && page_index_nogil(&r) == 0) /* /proc/self/stat, no GIL */
+        return send_reply(c, &r);
+    reply_free(&r);
+    reply_init(&r);
     const char *reduce = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "reduce");
     int http11 = version && !strcmp(version, MHD_HTTP_VERSION_1_1);
     PyGILState_STATE g = PyGILState_Ensure();
@@ -412,9 +417,13 @@ static void server_stop_daemon(web_server *srv)
     srv->daemon = NULL;
     atomic_store(&srv->closing, 1);
     if (d) {
+        /* the pool's threads still use srv until MHD_stop_daemon returns:
+         * whoever would free it meanwhile waits for `stopping` to fall */
+        srv->stopping = 1;
         Py_BEGIN_ALLOW_THREADS
         MHD_stop_daemon(d);
         Py_END_ALLOW_THREADS
+        srv->stopping = 0;
     }
 }
 
@@ -618,6 +627,8 @@ done:
     if (srv) {
         server_unlink(st, srv);
         server_stop_daemon(srv);
+        while (srv->stopping) /* the atexit callback is stopping it */
+            wait_slice();
         server_free(srv);
     }
     if (thread) { /* failed before listening: let start_in_background go on */
@@ -819,27 +830,30 @@ static PyObject *PT_stop(PyObject *self, PyObject *args, PyObject *kwds)
     web_state *st = pym_type_state(Py_TYPE(self), &module_def);
     if (!st)
         return NULL;
-    PyObject *ident = PyObject_GetAttrString(self, "ident");
-    if (!ident)
-        return NULL;
-    if (ident != Py_None) {
-        unsigned long id = PyLong_AsUnsignedLong(ident);
-        if (id == (unsigned long)-1 && PyErr_Occurred()) {
-            Py_DECREF(ident);
-            return NULL;
-        }
-        for (web_server *s = st->servers; s; s = s->next)
-            if (s->thread_id == id)
-                atomic_store(&s->stop, 1);
-    }
-    Py_DECREF(ident);
     PyObject *alive = PyObject_CallMethod(self, "is_alive", NULL);
     if (!alive)
         return NULL;
     int a = PyObject_IsTrue(alive);
     Py_DECREF(alive);
-    if (a <= 0)
+    if (a <= 0) /* not started, or over */
         return a < 0 ? NULL : Py_NewRef(Py_None);
+    /* a thread just started may not listen yet: its server is found once it does */
+    PyObject *ev = pym_getattr_optional(self, "_ready");
+    PyObject *w = ev ? PyObject_CallMethod(ev, "wait", "d", WEB_START_TIMEOUT) : NULL;
+    Py_XDECREF(ev);
+    Py_XDECREF(w);
+    if (!w && PyErr_Occurred())
+        return NULL;
+    PyObject *ident = PyObject_GetAttrString(self, "ident");
+    if (!ident)
+        return NULL;
+    unsigned long id = ident == Py_None ? 0 : PyLong_AsUnsignedLong(ident);
+    Py_DECREF(ident);
+    if (id == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
+    for (web_server *s = st->servers; s; s = s->next)
+        if (s->thread_id == id)
+            atomic_store(&s->stop, 1);
     return PyObject_CallMethod(self, "join", "O", timeout);
 }
 
@@ -906,7 +920,7 @@ static PyObject *web_atexit(PyObject *m, PyObject *Py_UNUSED(unused))
         st->servers = s->next;
         s->next = NULL;
         atomic_store(&s->stop, 1);
-        /* the waiting thread frees s when it wakes; it sees daemon NULL */
+        /* the waiting thread frees s when it wakes, once `stopping` is 0 */
         server_stop_daemon(s);
     }
     Py_RETURN_NONE;

@@ -194,6 +194,16 @@ def test_index(srv):
     assert re.search(r'Virtual size:</th><td class="num">\s*[\d.]+ [KMG]?B', page)
     assert 'http://' not in page.replace('http://www.w3.org', '')  # nothing from elsewhere
     assert h['Content-Security-Policy'].startswith("default-src 'self'")
+    # the numbers are ProcessMemoryInfo's (read from /proc/self/stat without the GIL)
+    from pympler.process import ProcessMemoryInfo
+    from pympler.util.stringutils import pp
+    before = ProcessMemoryInfo()
+    page = fetch(srv, '/')[2].decode()
+    after = ProcessMemoryInfo()
+    faults = int(re.search(r'Major pagefaults:</th><td class="num">(\d+)<', page).group(1))
+    assert before.pagefaults <= faults <= after.pagefaults
+    vsz = re.search(r'Virtual size:</th><td class="num">([^<]*)<', page).group(1)
+    assert vsz in {pp(before.vsz), pp(after.vsz)} or abs(before.vsz - after.vsz) > 0
 
 
 def test_process_lists_the_threads(srv):
@@ -497,3 +507,34 @@ def test_sizes_and_times_are_written_as_pp_and_pp_timestamp():
         assert html.unescape(row) == want, (v, row)
     shown = re.findall(r'<h3>at snapshot at ([^<]*)</h3>', page)
     assert shown == [pp_timestamp(x) for x in sorted(times)]
+
+
+def test_stopped_while_requests_are_in_flight():
+    t = web.start_in_background(port=0)
+    port, stop, seen = t.port, threading.Event(), []
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                seen.append(fetch('http://127.0.0.1:%d' % port, '/garbage')[0])
+            except OSError:
+                pass
+
+    clients = [threading.Thread(target=hammer) for _ in range(4)]
+    for c in clients:
+        c.start()
+    while len(seen) < 40:
+        time.sleep(0.01)
+    t.stop(timeout=20)
+    assert not t.is_alive()
+    stop.set()
+    for c in clients:
+        c.join()
+    assert set(seen) <= {200, 503}, set(seen)
+
+
+def test_stop_of_a_thread_never_started_returns_at_once():
+    t = web.ProfilerThread(port=0)
+    t0 = time.time()
+    t.stop()
+    assert time.time() - t0 < 1 and t.kwargs == {'port': 0} and t.name == 'Pympler web frontend'
