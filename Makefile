@@ -61,6 +61,9 @@ CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 # Graphviz (libgvc 2.42) and libpng, for render/ and everything linking it.
 GV_CFLAGS := $(shell pkg-config --cflags libgvc libpng 2>/dev/null || echo -I/usr/include/graphviz -I/usr/include/libpng16)
 GV_LIBS := $(shell pkg-config --libs libgvc libpng 2>/dev/null || echo -lgvc -lcgraph -lcdt -lpng16) -lm
+# libmicrohttpd: the HTTP server of pympler.web, linked into that module only
+# (MODULE_LIBS below), not into the engine the other modules load.
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 # ---------------------------------------------------------------- flags
 STD = -std=c11
@@ -258,11 +261,13 @@ $(PYDIR)/pympler/%$(EXT_SUFFIX): $(OBJ)/python/pympler/%.o $(ENGINE_SO)
 
 # Modules with a library of their own, linked into them alone (not into the
 # engine every module loads).  charts: PNG charts, the SVG drawn by librsvg
-# on a cairo surface.  Deferred (=): pkg-config runs after install-deps.
+# on a cairo surface; web: the HTTP server (libmicrohttpd).  Deferred (=):
+# pkg-config runs after install-deps.
 RSVG_CFLAGS = $(shell pkg-config --cflags librsvg-2.0)
 RSVG_LIBS = $(shell pkg-config --libs librsvg-2.0)
 $(OBJ)/python/pympler/charts.o: PY_CFLAGS += $(RSVG_CFLAGS)
 $(PYDIR)/pympler/charts$(EXT_SUFFIX): MODULE_LIBS = $(RSVG_LIBS)
+$(PYDIR)/pympler/web$(EXT_SUFFIX): MODULE_LIBS = $(MHD_LIBS)
 
 # python -m pympler: the command's own sources, as a module.
 $(PYDIR)/pympler/_cli$(EXT_SUFFIX): $(OBJ)/python/pympler/_cli.o $(CLI_LIB) $(ENGINE_SO)
@@ -325,7 +330,7 @@ example: all
 	@echo "picture of the garbage cycles: $(BUILD)/cycles.svg"
 
 bench: all
-	rc=0; for b in asizeof graph census refbrowser classtracker html pytest; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
+	rc=0; for b in asizeof graph census refbrowser classtracker html pytest web; do PYTHONPATH=$(ABS_BUILD)/python PYMPLER_REFERENCE=$(REFERENCE) $(PYTHON) bench/bench_$$b.py || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(REFCOUNT_BUILD) build-py313 pympler.egg-info dist

@@ -47,6 +47,8 @@ GRAPHVIZ_LIBRARIES = ["gvc", "cgraph", "cdt", "png"]
 
 INCLUDE_DIRS = ["lib/core", "lib/py", "render", "cli"] + GRAPHVIZ_INCLUDES
 ENGINE_MODULE = "pympler._engine"
+# Libraries of one module only: pympler.web's HTTP server (libmicrohttpd-dev).
+MODULE_LIBRARIES = {"pympler.web": ["microhttpd"]}
 
 
 def pkg_config(package):
@@ -68,7 +70,7 @@ def module_extension(path):
         return Extension(name, sources=[path], depends=HEADERS, include_dirs=INCLUDE_DIRS,
                          extra_compile_args=["-std=c11", "-fvisibility=hidden"] + cflags, extra_link_args=libs)
     return Extension(name, sources=[path] + (CLI if path.endswith("_cli.c") else []), depends=HEADERS,
-                     include_dirs=INCLUDE_DIRS,
+                     include_dirs=INCLUDE_DIRS, libraries=MODULE_LIBRARIES.get(name, []),
                      extra_compile_args=["-std=c11", "-fvisibility=hidden"])
 
 

@@ -27,9 +27,10 @@ REFERENCE="$ROOT/.deps/pympler-1.1"
 # librsvg2-dev: pympler.charts draws its SVG charts into PNG through librsvg and cairo.
 # chromium, chromium-driver: headless Chromium, driven by selenium, opens the
 # HTML reports and the web frontend's pages in the tests.
+# libmicrohttpd-dev: the HTTP server of pympler.web (linked into that module only).
 DEB_PACKAGES="build-essential pkg-config libgraphviz-dev libgvc6 libpng-dev
 libcunit1-dev valgrind libpng-tools fonts-dejavu-core xvfb chromium chromium-driver
-librsvg2-dev"
+librsvg2-dev libmicrohttpd-dev"
 if [ "$REFCOUNT" = 1 ]; then
     DEB_PACKAGES="$DEB_PACKAGES python3.11-dbg python3.11-dev"
 fi
