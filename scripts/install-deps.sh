@@ -10,7 +10,8 @@
 # 2. Python packages for $PYTHON: pytest, numpy, setuptools, wheel, ipython
 #    (Jupyter's display formatter, for the tests of the pictures' rich display),
 #    selenium (drives headless Chromium in the tests of HTML pages),
-#    pytest-xdist (the pytest plugin's tests run a suite with -n 2).
+#    pytest-xdist (the pytest plugin's tests run a suite with -n 2), django and
+#    django-debug-toolbar (the memory panel's tests).
 # 3. The reference Pympler 1.1 in .deps/pympler-1.1 (benchmarks and
 #    differential tests; PYMPLER_REFERENCE points there).
 # With REFCOUNT=1 (the refcount job): also Debian's debug interpreter
@@ -80,7 +81,8 @@ import importlib.util
 print(" ".join(p for p, m in [("pytest", "pytest"), ("numpy", "numpy"),
                               ("setuptools", "setuptools"), ("wheel", "wheel"),
                               ("ipython", "IPython"), ("selenium", "selenium"),
-                              ("pytest-xdist", "xdist")]
+                              ("pytest-xdist", "xdist"), ("django", "django"),
+                              ("django-debug-toolbar", "debug_toolbar")]
                if importlib.util.find_spec(m) is None))
 EOF
 )

@@ -1156,7 +1156,105 @@ done:
     return res;
 }
 
+/* repr_html(stats) -> str: Stats in a notebook (Stats._repr_html_): the
+ * chart of the tracked classes over the snapshots, inline, and the classes'
+ * numbers at the last snapshot. */
+static PyObject *hs_repr_html(PyObject *Py_UNUSED(m), PyObject *stats)
+{
+    PyObject *snapshots = NULL, *classes = NULL, *series = NULL, *svg = NULL, *res = NULL, *r = NULL;
+    report rep = {0};
+    pym_strbuf b;
+    pym_strbuf_init(&b);
+    if (!(rep.pp = pym_module_attr("pympler.util.stringutils", "pp")) ||
+        !(rep.pp_timestamp = pym_module_attr("pympler.util.stringutils", "pp_timestamp")) ||
+        !(r = PyObject_CallMethod(stats, "annotate", NULL)) || !(snapshots = list_attr(stats, "snapshots")) ||
+        !(classes = list_attr(stats, "tracked_classes")))
+        goto done;
+    Py_ssize_t ns = PyList_GET_SIZE(snapshots), nc = PyList_GET_SIZE(classes);
+    pym_strbuf_printf(&b, "<div class=\"pympler-stats\"><p><b>ClassTracker statistics</b>: %zd tracked class%s, "
+                          "%zd snapshot%s</p>\n", nc, nc == 1 ? "" : "es", ns, ns == 1 ? "" : "s");
+    if (ns > 0 && nc > 0) {
+        PyObject *f = pym_module_attr("pympler.charts", "_chart_svg");
+        if (!f || !(series = class_series(snapshots, classes))) {
+            Py_XDECREF(f);
+            goto done;
+        }
+        PyObject *a = Py_BuildValue("(sOO)", "stacked", PyTuple_GET_ITEM(series, 0), PyTuple_GET_ITEM(series, 1));
+        PyObject *kw = Py_BuildValue("{sssssi}", "title", "Memory of the tracked classes", "y_label", "memory",
+                                     "height", 300);
+        svg = a && kw ? PyObject_Call(f, a, kw) : NULL;
+        Py_DECREF(f);
+        Py_XDECREF(a);
+        Py_XDECREF(kw);
+        if (!svg)
+            goto done;
+        PyObject *u = PyUnicode_AsUTF8String(svg);
+        if (!u)
+            goto done;
+        pym_strbuf_append(&b, PyBytes_AS_STRING(u), (size_t)PyBytes_GET_SIZE(u));
+        Py_DECREF(u);
+        /* the last snapshot's numbers */
+        PyObject *last = PyList_GET_ITEM(snapshots, ns - 1), *cl = attr(last, "classes"), *desc = NULL;
+        if (!cl || !(desc = attr(last, "desc"))) {
+            Py_XDECREF(cl);
+            goto done;
+        }
+        pym_strbuf_puts(&b, "<table><tr><th>Class</th><th>Instances</th><th>Total</th><th>Average</th>"
+                            "<th>Share</th></tr>\n<caption>");
+        int bad = put_esc(&b, desc, 0) < 0;
+        pym_strbuf_puts(&b, "</caption>\n");
+        for (Py_ssize_t k = 0; !bad && cl != Py_None && k < nc; k++) {
+            PyObject *name = PyList_GET_ITEM(classes, k), *info = PyObject_GetItem(cl, name);
+            PyObject *active = info ? PyMapping_GetItemString(info, "active") : NULL;
+            PyObject *sum = active ? PyMapping_GetItemString(info, "sum") : NULL;
+            PyObject *avg = sum ? PyMapping_GetItemString(info, "avg") : NULL;
+            PyObject *pct = avg ? PyMapping_GetItemString(info, "pct") : NULL;
+            double p = pct ? PyFloat_AsDouble(pct) : -1;
+            bad = !pct || PyErr_Occurred();
+            if (!bad) {
+                pym_strbuf_puts(&b, "<tr><td>");
+                bad = put_esc(&b, name, 0) < 0;
+                pym_strbuf_puts(&b, "</td><td>");
+                bad = bad || put_esc(&b, active, 0) < 0;
+                pym_strbuf_puts(&b, "</td><td>");
+                bad = bad || put_pp_ll(&b, &rep, sum) < 0;
+                pym_strbuf_puts(&b, "</td><td>");
+                bad = bad || put_pp_ll(&b, &rep, avg) < 0;
+                pym_strbuf_printf(&b, "</td><td>%3.2f%%</td></tr>\n", p);
+            }
+            Py_XDECREF(info);
+            Py_XDECREF(active);
+            Py_XDECREF(sum);
+            Py_XDECREF(avg);
+            Py_XDECREF(pct);
+        }
+        Py_DECREF(cl);
+        Py_DECREF(desc);
+        if (bad)
+            goto done;
+        pym_strbuf_puts(&b, "</table>\n");
+    }
+    pym_strbuf_puts(&b, "</div>\n");
+    if (pym_strbuf_failed(&b)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    res = PyUnicode_DecodeUTF8(b.data, (Py_ssize_t)b.len, "replace");
+done:
+    pym_strbuf_free(&b);
+    Py_XDECREF(snapshots);
+    Py_XDECREF(classes);
+    Py_XDECREF(series);
+    Py_XDECREF(svg);
+    Py_XDECREF(r);
+    Py_XDECREF(rep.pp);
+    Py_XDECREF(rep.pp_timestamp);
+    return res;
+}
+
 static PyMethodDef module_methods[] = {
+    {"repr_html", hs_repr_html, METH_O,
+     "repr_html(stats) -> str\n--\n\nStats in a notebook: its chart inline and the last snapshot's numbers."},
     {"create_html", (PyCFunction)(void (*)(void))hs_create_html, METH_VARARGS | METH_KEYWORDS,
      "create_html(stats, fname, title='ClassTracker Statistics')\n--\n\nWrite the HTML report of stats (a "
      "classtracker_stats.Stats): fname, and in fname's stem + '_files' one page per tracked class and the "

@@ -1461,6 +1461,16 @@ done:
  * pieces Pympler builds it from are not separate methods here
  * ====================================================================== */
 
+/* _repr_html_(): Stats shown in a notebook (Jupyter's rich display), by
+ * pympler._htmlstats. */
+static PyObject *Stats_repr_html(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *f = pym_module_attr("pympler._htmlstats", "repr_html");
+    PyObject *r = f ? PyObject_CallOneArg(f, self) : NULL;
+    Py_XDECREF(f);
+    return r;
+}
+
 /* create_html(fname, title='ClassTracker Statistics'): the pages are
  * written by pympler._htmlstats (its own file: the HTML report). */
 static PyObject *Html_create_html(PyObject *self, PyObject *args, PyObject *kwds)
@@ -1512,6 +1522,9 @@ static PyMethodDef Stats_methods[] = {
      "'repr' or 'size' (sizes descending).  Returns self."},
     {"reverse_order", FN(Stats_reverse_order), METH_NOARGS, "reverse_order($self)\n--\n\nReverse the order of self.sorted.  Returns self."},
     {"annotate", FN(Stats_annotate), METH_NOARGS, "annotate($self)\n--\n\nAnnotate all snapshots with class-based summaries."},
+    {"_repr_html_", FN(Stats_repr_html), METH_NOARGS,
+     "_repr_html_($self)\n--\n\nThe statistics in a notebook: the chart of the tracked classes and the last "
+     "snapshot's numbers (Jupyter's rich display)."},
     {"annotate_snapshot", FN(Stats_annotate_snapshot), METH_O,
      "annotate_snapshot($self, snapshot)\n--\n\nStore (and return) per-class statistics in snapshot.classes."},
     PYM_DICTOBJ_REDUCE_EX,

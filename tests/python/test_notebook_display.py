@@ -73,3 +73,38 @@ def test_hostile_reprs_are_text_in_the_svg():
     assert not list(root.iter(NS + 'script')) and not list(root.iter('script'))
     # the repr as the picture shows reprs (double quotes as single ones, as in every label)
     assert "<script>alert('x')</script> & <b>" in texts(svg)
+
+
+HTML = 'text/html'
+
+
+def test_stats_display_as_html_with_the_chart_and_the_last_snapshot():
+    from pympler.classtracker import ClassTracker
+    from pympler.classtracker_stats import Stats
+
+    class Sample:
+        def __init__(self, n):
+            self.data = list(range(n))
+    tracker = ClassTracker()
+    try:
+        tracker.track_class(Sample, name='<Sample>')
+        keep = [Sample(i) for i in range(3)]
+        tracker.create_snapshot('first')
+        keep += [Sample(i) for i in range(4)]
+        tracker.create_snapshot('second & last')
+        data = display_data(Stats(tracker=tracker))
+    finally:
+        tracker.close()
+    html = data[HTML]
+    assert '1 tracked class, 2 snapshots' in html
+    assert '<caption>second &amp; last</caption>' in html and '<td>&lt;Sample&gt;</td><td>7</td>' in html
+    svg = html[html.index('<svg'):html.index('</svg>') + 6]
+    root = ET.fromstring(svg.encode())
+    assert [g.find(NS + 'title').text for g in root.iter(NS + 'g') if g.get('class') == 'series'] == ['<Sample>']
+    del keep
+
+
+def test_empty_stats_display_says_so():
+    from pympler.classtracker_stats import Stats
+    html = display_data(Stats())[HTML]
+    assert '0 tracked classes, 0 snapshots' in html and '<svg' not in html
