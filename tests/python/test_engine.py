@@ -21,7 +21,7 @@ SHARED = sorted(glob.glob(os.path.join(PKG, '**', '*.so'), recursive=True))
 ENGINE = [p for p in SHARED if os.path.basename(p).startswith('_engine.')]
 MODULES = ['pympler.asizeof', 'pympler.muppy', 'pympler.summary', 'pympler.tracker', 'pympler.refbrowser',
            'pympler.refgraph', 'pympler.garbagegraph', 'pympler.process', 'pympler.util.stringutils',
-           'pympler.util.compat', 'pympler._cli', 'pympler._engine']
+           'pympler.util.compat', 'pympler.mprofile', 'pympler._cli', 'pympler._engine']
 
 
 def tool(*args):

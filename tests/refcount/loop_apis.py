@@ -28,7 +28,7 @@ TOLERANCE = 5   # refs over ITERATIONS - FIRST calls: less than one per call
 if not hasattr(sys, 'gettotalrefcount'):
     sys.exit('loop_apis.py needs a debug interpreter (sys.gettotalrefcount), e.g. python3.11-dbg')
 
-from pympler import asizeof, garbagegraph, muppy, process, refbrowser, refgraph, summary, tracker  # noqa: E402
+from pympler import asizeof, garbagegraph, mprofile, muppy, process, refbrowser, refgraph, summary, tracker  # noqa: E402
 from pympler.util import stringutils  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix='pympler-refcount-')
@@ -247,6 +247,17 @@ def api_tracker():
     o.get_diff()
     quiet(o.print_diff)
     del keep
+
+
+def api_mprofile():
+    p = mprofile.MProfiler(codepoints=[('<string>', None, None)], events=['call', 'return'])
+    p.run('sum([1, 2])')
+    p.codepoint_included(('a', 'b', 1))
+    p.profile(sys._getframe(), 'line', None)
+    swallow(p.run, '1/0')
+    swallow(p.profile, 1, 'call', None)
+    p.codepoints = [('a', 'b', 1, 2)]
+    swallow(p.codepoint_included, ('a', 'b', 1))
 
 
 def api_refbrowser():
