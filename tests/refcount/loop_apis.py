@@ -309,8 +309,14 @@ def api_garbagegraph():
     g.write_graph(os.path.join(TMP, 'garbage.dot'))
     garbage_cycle()
     garbagegraph.GarbageGraph(reduce=True, collectable=True)
+    # by default DEBUG_SAVEALL stays set and the garbage in gc.garbage, as
+    # Pympler leaves them: put both back
+    gc.set_debug(0)
+    del gc.garbage[:]
     garbagegraph.start_debug_garbage()
     garbagegraph.end_debug_garbage()
+    garbage_cycle()
+    garbagegraph.GarbageGraph(restore=True)
 
 
 def api_process():
