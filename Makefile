@@ -39,6 +39,8 @@ WERROR ?= 0
 SANITIZE ?=
 ASAN_BUILD = build-asan
 REFERENCE = $(CURDIR)/.deps/pympler-1.1
+# Pympler 1.1's source release, for its test suite (tests/python/test_pympler_suite.py)
+SDIST = $(CURDIR)/.deps/pympler-1.1-sdist
 
 # ---------------------------------------------------------------- interpreter
 # One query of the interpreter: extension suffix, libdir, its own -config.
@@ -192,8 +194,9 @@ all: $(CORE_LIB) $(PY_LIB) $(RENDER_LIB) $(CLI_LIB) $(MODULES) $(PKG_FILES) $(BI
 deps: $(DEPS_STAMP)
 
 # The script is idempotent and cheap; the stamp makes it run once per build
-# tree, again when the script changes or the reference install disappears.
-$(DEPS_STAMP): scripts/install-deps.sh $(if $(wildcard $(REFERENCE)/pympler/asizeof.py),,FORCE)
+# tree, again when the script changes or the reference install or Pympler's
+# unpacked source release disappears.
+$(DEPS_STAMP): scripts/install-deps.sh $(if $(and $(wildcard $(REFERENCE)/pympler/asizeof.py),$(wildcard $(SDIST)/test/runtest.py)),,FORCE)
 	PYTHON=$(PYTHON) sh scripts/install-deps.sh
 	@mkdir -p $(@D) && touch $@
 

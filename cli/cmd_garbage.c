@@ -313,7 +313,10 @@ static PyObject *make_output(const state_t *st, const gc_state *gs, int exit_sta
 
     if (cls && st->where_frames && (o.sites = sites = take_sites(gs)) == NULL)
         Py_CLEAR(cls);
-    kw = cls ? Py_BuildValue("{sO}", "reduce", st->value[O_REDUCE] ? Py_True : Py_False) : NULL;
+    /* restore=True: the collector as the run had it (gc_end puts back what
+     * the command changed before), not Pympler's DEBUG_SAVEALL left on */
+    kw = cls ? Py_BuildValue("{sOsO}", "reduce", st->value[O_REDUCE] ? Py_True : Py_False, "restore", Py_True)
+             : NULL;
     empty = kw ? PyTuple_New(0) : NULL;
     graph = empty ? PyObject_Call(cls, empty, kw) : NULL;
     report = graph ? pym_garbage_report(graph, &o, counts) : NULL;

@@ -17,7 +17,7 @@ cd "$VENV"
 "$VENV/bin/python" -P - <<'PY'
 import importlib, os, sys
 names = ['asizeof', 'muppy', 'summary', 'tracker', 'refbrowser', 'refgraph', 'garbagegraph', 'process',
-         'util.stringutils', 'util.compat', '_cli', '_engine']
+         'util.stringutils', 'util.compat', 'mprofile', '_cli', '_engine']
 for n in names:
     m = importlib.import_module('pympler.' + n)
     assert m.__file__.startswith(sys.prefix), (n, m.__file__)

@@ -14,6 +14,9 @@
 #    django-debug-toolbar (the memory panel's tests).
 # 3. The reference Pympler 1.1 in .deps/pympler-1.1 (benchmarks and
 #    differential tests; PYMPLER_REFERENCE points there).
+# 4. Pympler 1.1's source release, for its own test suite
+#    (tests/python/test_pympler_suite.py): .deps/pympler-1.1.tar.gz, unpacked
+#    into .deps/pympler-1.1-sdist (the suite: .deps/pympler-1.1-sdist/test).
 # With REFCOUNT=1 (the refcount job): also Debian's debug interpreter
 # python3.11-dbg, and no step 2 or 3 -- the job runs no pytest and no
 # reference, and pip may not install into a Debian interpreter.
@@ -23,6 +26,7 @@ PYTHON=${PYTHON:-python3}
 REFCOUNT=${REFCOUNT:-0}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REFERENCE="$ROOT/.deps/pympler-1.1"
+SDIST="$ROOT/.deps/pympler-1.1-sdist"
 
 # xvfb: a virtual X screen for the tests of InteractiveBrowser's Tk window.
 # librsvg2-dev: pympler.charts draws its SVG charts into PNG through librsvg and cairo.
@@ -97,4 +101,17 @@ if [ ! -f "$REFERENCE/pympler/asizeof.py" ]; then
     say "pip install --target $REFERENCE pympler==1.1"
     rm -rf "$REFERENCE"
     pip_install --no-deps --target "$REFERENCE" pympler==1.1
+fi
+
+# ---------------------------------------------------------------- Pympler's test suite
+if [ ! -f "$SDIST/test/runtest.py" ]; then
+    if ! ls "$ROOT"/.deps/[Pp]ympler-1.1.tar.gz >/dev/null 2>&1; then
+        say "pip download --no-binary :all: pympler==1.1 (the source release, for its tests)"
+        mkdir -p "$ROOT/.deps"
+        PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip download -q --disable-pip-version-check --no-input \
+            --no-deps --no-binary :all: -d "$ROOT/.deps" pympler==1.1 </dev/null
+    fi
+    rm -rf "$SDIST"
+    mkdir -p "$SDIST"
+    tar -xzf "$(ls "$ROOT"/.deps/[Pp]ympler-1.1.tar.gz | head -n 1)" -C "$SDIST" --strip-components=1
 fi

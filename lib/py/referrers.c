@@ -156,10 +156,60 @@ static int visit_level(PyObject *p, void *arg)
     return 0;
 }
 
+/* How deep untrackable_tuple() looks into tuples of tuples: deeper ones
+ * count as trackable (kept as referrers). */
+#define RR_TUPLE_UNTRACK_DEPTH 4
+
+/* Would the next collection untrack this tracked tuple: an exact tuple
+ * whose items are none of them (possibly) tracked containers, as CPython's
+ * _PyTuple_MaybeUntrack decides during a collection -- here with the tuples
+ * among the items judged the same way (a collection walks them too), to
+ * RR_TUPLE_UNTRACK_DEPTH levels.  Such tuples (a module code object's
+ * co_consts, say) are left out of the scans: in Pympler the imports of its
+ * Python modules run collections that untrack them before
+ * gc.get_referrers() looks, so they are never referrers there.  Iterative:
+ * a small stack of (tuple, next item) pairs. */
+static int untrackable_tuple(PyObject *op)
+{
+    struct {
+        PyObject *t;
+        Py_ssize_t i;
+    } stack[RR_TUPLE_UNTRACK_DEPTH];
+    int top = 0;
+    if (!PyTuple_CheckExact(op))
+        return 0;
+    stack[0].t = op;
+    stack[0].i = 0;
+    while (top >= 0) {
+        PyObject *t = stack[top].t;
+        if (stack[top].i == PyTuple_GET_SIZE(t)) {
+            top--;
+            continue;
+        }
+        PyObject *item = PyTuple_GET_ITEM(t, stack[top].i++);
+        if (!item)
+            return 0;
+        if (!PyObject_IS_GC(item))
+            continue;
+        if (!PyTuple_CheckExact(item))
+            return 0; /* a container of another type: tracked, or may be */
+        if (!pym_is_tracked(item))
+            continue;
+        if (top + 1 == RR_TUPLE_UNTRACK_DEPTH)
+            return 0;
+        top++;
+        stack[top].t = item;
+        stack[top].i = 0;
+    }
+    return 1;
+}
+
 /* pym_gc_foreach callback of a level scan: one tracked object. */
 static int scan_one(PyObject *op, void *arg)
 {
     scan_ctx *c = arg;
+    if (untrackable_tuple(op))
+        return 0;
     c->cur = op;
     pym_walk_gc_referents(op, visit_level, c);
     return c->oom;
@@ -225,8 +275,8 @@ static int index_one(PyObject *op, void *arg)
 {
     scan_ctx *c = arg;
     pym_referrers *r = c->r;
-    if (!Py_TYPE(op)->tp_traverse)
-        return 0; /* no referents: no edge names it */
+    if (!Py_TYPE(op)->tp_traverse || untrackable_tuple(op))
+        return 0; /* no referents, or left out as in a level scan */
     if (r->nall == r->allcap) {
         size_t cap = r->allcap ? 2 * r->allcap : 1 << 12;
         PyObject **all = realloc(r->all, cap * sizeof(*all));

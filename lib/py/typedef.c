@@ -453,9 +453,54 @@ int pym_infer_dict(PyObject *obj)
     return 0;
 }
 
-/* _isdictype(obj): obj.__class__ is registered in _dict_types */
+/* Pympler makes the rule of a type from the first object of it ever sized
+ * and keeps it: a class sized as a plain instance before adict() named it
+ * stays a plain instance.  The rules here are made per run (docs/asizeof.md,
+ * difference 3), so these two weak sets keep what that needs: the types
+ * whose instances were sized as plain instances, and those of them adict()
+ * named afterwards, which stay plain.  Dicts of weakref(type) -> None (a
+ * dead type's entry stays, unequal to any live type). */
+static PyObject *sized_plain, *frozen_plain;
+
+static int note_type(PyObject **set, PyTypeObject *t)
+{
+    if (!*set && !(*set = PyDict_New()))
+        return -1;
+    PyObject *ref = PyWeakref_NewRef((PyObject *)t, NULL);
+    if (!ref) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError))
+            return -1;
+        PyErr_Clear(); /* a type without weak references: not noted */
+        return 0;
+    }
+    int r = PyDict_SetDefault(*set, ref, Py_None) ? 0 : -1;
+    Py_DECREF(ref);
+    return r;
+}
+
+static int type_noted(PyObject *set, PyTypeObject *t)
+{
+    if (!set)
+        return 0;
+    PyObject *ref = PyWeakref_NewRef((PyObject *)t, NULL);
+    if (!ref) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    int r = PyDict_Contains(set, ref);
+    Py_DECREF(ref);
+    return r;
+}
+
+/* _isdictype(obj): obj.__class__ is registered in _dict_types (and was not
+ * sized as a plain instance before that) */
 static int is_dictype(PyObject *obj)
 {
+    int frozen = type_noted(frozen_plain, Py_TYPE(obj));
+    if (frozen != 0)
+        return frozen < 0 ? -1 : 0;
     int r = 0;
     PyObject *c = pym_getattr_quiet(obj, pym_str.__class__), *n = NULL, *m = NULL;
     if (!c)
@@ -731,12 +776,22 @@ pym_typedef *pym_typedef_make(PyObject *obj, const pym_td_opts *opts)
         }
         else {
             td_set_instance(v, t, PYM_REFS_INST);
+            if (note_type(&sized_plain, t) < 0)
+                goto error;
         }
     }
     return v;
 error:
     pym_typedef_free(v);
     return NULL;
+}
+
+int pym_td_adict_added(PyObject *cls)
+{
+    if (!PyType_Check(cls) || !sized_plain)
+        return 0;
+    int r = type_noted(sized_plain, (PyTypeObject *)cls);
+    return r > 0 ? note_type(&frozen_plain, (PyTypeObject *)cls) : r;
 }
 
 pym_typedef *pym_typedef_lookup(PyObject *obj, const pym_td_opts *opts, pym_typedef **made)

@@ -157,6 +157,11 @@ const char *pym_refs_name(int refs);
  * process (every import of pympler.asizeof shows this same dict). */
 extern PyObject *pym_dict_types;
 
+/* adict() added cls to pym_dict_types: if instances of cls were sized as
+ * plain instances before, they stay so (Pympler keeps the first rule of a
+ * type forever).  0, or -1 with an exception. */
+int pym_td_adict_added(PyObject *cls);
+
 /* The numpy.memmap mapped fraction (Pympler's _amapped). */
 extern double pym_amapped;
 

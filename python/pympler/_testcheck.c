@@ -85,7 +85,8 @@ static PyObject *without_exit_line(PyObject *text)
 }
 
 /* end_cycles(token, nodeid) -> None, or (text, json, graph) of the reference
- * cycles the body left for the collector.  Always undoes begin_cycles. */
+ * cycles the body left for the collector (GarbageGraph(restore=True): the
+ * collector's flags and gc.garbage as they were).  Always undoes begin_cycles. */
 static PyObject *tc_end_cycles(PyObject *Py_UNUSED(m), PyObject *args)
 {
     PyObject *token, *nodeid, *graph = NULL, *report = NULL, *res = NULL, *text = NULL;
@@ -96,7 +97,7 @@ static PyObject *tc_end_cycles(PyObject *Py_UNUSED(m), PyObject *args)
         return NULL;
     PyObject *ctor = pym_module_attr("pympler.garbagegraph", "GarbageGraph");
     if (ctor) {
-        PyObject *empty = PyTuple_New(0), *kw = Py_BuildValue("{sO}", "keep_garbage", Py_False);
+        PyObject *empty = PyTuple_New(0), *kw = Py_BuildValue("{sO}", "restore", Py_True);
         if (empty && kw)
             graph = PyObject_Call(ctor, empty, kw);
         Py_XDECREF(empty);

@@ -6,6 +6,7 @@
  * Python objects the user gave (Pympler's properties return them unchanged),
  * and turns engine results into Python objects.
  */
+#include "dictobj.h"
 #include "flatsize.h"
 #include "module.h"
 #include "pyrt.h"
@@ -1328,6 +1329,244 @@ static PyGetSetDef Asizer_getset[] = {
     {"total", (getter)Asizer_get_total, NULL, "Get the total size (in bytes) accumulated so far.", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
+/* ---- private helpers of Pympler's module that its tests call ----------- */
+
+/* _items(obj), _keys(obj), _values(obj): obj.iterX when it has one, else
+ * obj.X; called when callable, else itself or (). */
+static PyObject *dict_view(PyObject *obj, const char *iter_name, const char *name)
+{
+    PyObject *o = pym_getattr_optional(obj, iter_name);
+    if (!o && PyErr_Occurred())
+        return NULL;
+    if (!o && !(o = PyObject_GetAttrString(obj, name)))
+        return NULL;
+    if (PyCallable_Check(o)) {
+        PyObject *r = PyObject_CallNoArgs(o);
+        Py_DECREF(o);
+        return r;
+    }
+    int t = PyObject_IsTrue(o);
+    if (t != 0) {
+        if (t < 0)
+            Py_CLEAR(o);
+        return o;
+    }
+    Py_DECREF(o);
+    return PyTuple_New(0);
+}
+
+static PyObject *mod_items(PyObject *m, PyObject *obj)
+{
+    (void)m;
+    return dict_view(obj, "iteritems", "items");
+}
+
+static PyObject *mod_keys(PyObject *m, PyObject *obj)
+{
+    (void)m;
+    return dict_view(obj, "iterkeys", "keys");
+}
+
+static PyObject *mod_values(PyObject *m, PyObject *obj)
+{
+    (void)m;
+    return dict_view(obj, "itervalues", "values");
+}
+
+/* _p100(part, total, prec=1): part as a percentage of total ('12.5%'), or
+ * 'n/a' when total is not positive. */
+static PyObject *mod_p100(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"part", "total", "prec", NULL};
+    PyObject *part, *total;
+    int prec = 1;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|i:_p100", kwlist, &part, &total, &prec))
+        return NULL;
+    PyObject *tf = PyNumber_Float(total); /* float(total): '12' works, 'x' is ValueError */
+    if (!tf)
+        return NULL;
+    double t = PyFloat_AS_DOUBLE(tf), p;
+    Py_DECREF(tf);
+    if (!(t > 0))
+        return PyUnicode_FromString("n/a");
+    if ((p = PyFloat_AsDouble(part)) == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (prec < 0)
+        prec = 0;
+    char *num = PyOS_double_to_string(p * 100.0 / t, 'f', prec, 0, NULL);
+    if (!num)
+        return PyErr_NoMemory();
+    PyObject *r = PyUnicode_FromFormat("%s%%", num);
+    PyMem_Free(num);
+    return r;
+}
+
+/* _prepr(obj, clip=0): repr clipped, without <> and quotes. */
+static PyObject *mod_prepr(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"obj", "clip", NULL};
+    PyObject *obj;
+    Py_ssize_t clip = 0;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|n:_prepr", kwlist, &obj, &clip))
+        return NULL;
+    return pym_prepr(obj, clip);
+}
+
+/* _seq_refs(obj, unused): the sequence itself (its items are the referents). */
+static PyObject *mod_seq_refs(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"obj", "unused", NULL};
+    PyObject *obj, *unused;
+    (void)m;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO:_seq_refs", kwlist, &obj, &unused))
+        return NULL;
+    return Py_NewRef(obj);
+}
+
+/* _len_int(obj): the length of an int in digits, from sys.getsizeof(obj, 0). */
+static PyObject *mod_len_int(PyObject *m, PyObject *obj)
+{
+    (void)m;
+    PyObject *getsizeof = PySys_GetObject("getsizeof"); /* borrowed */
+    if (!getsizeof) {
+        PyErr_SetString(PyExc_RuntimeError, "lost sys.getsizeof");
+        return NULL;
+    }
+    PyObject *zero = PyLong_FromLong(0);
+    PyObject *s = zero ? PyObject_CallFunctionObjArgs(getsizeof, obj, zero, NULL) : NULL;
+    Py_XDECREF(zero);
+    if (!s)
+        return NULL;
+    Py_ssize_t n = PyLong_AsSsize_t(s);
+    Py_DECREF(s);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    n -= PyLong_Type.tp_basicsize;
+    return PyLong_FromSsize_t(n > 0 ? n / PyLong_Type.tp_itemsize : 0);
+}
+
+/* _co_refs, _dict_refs, _inst_refs (obj, named): the referents of obj as
+ * refs() (named false) or named_refs() (named true) give them; obj's own
+ * rules decide them (Pympler's apply the code / dict / instance rules to
+ * whatever they are given). */
+static PyObject *kind_refs(PyObject *m, PyObject *args, PyObject *kw, const char *fname)
+{
+    static char *kwlist[] = {"obj", "named", NULL};
+    PyObject *obj, *named;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OO", kwlist, &obj, &named)) {
+        (void)fname;
+        return NULL;
+    }
+    int t = PyObject_IsTrue(named);
+    if (t < 0)
+        return NULL;
+    PyObject *fn = PyObject_GetAttrString(m, t ? "named_refs" : "refs");
+    PyObject *r = fn ? PyObject_CallOneArg(fn, obj) : NULL;
+    Py_XDECREF(fn);
+    return r;
+}
+
+static PyObject *mod_co_refs(PyObject *m, PyObject *args, PyObject *kw)
+{
+    return kind_refs(m, args, kw, "_co_refs");
+}
+
+static PyObject *mod_dict_refs(PyObject *m, PyObject *args, PyObject *kw)
+{
+    return kind_refs(m, args, kw, "_dict_refs");
+}
+
+static PyObject *mod_inst_refs(PyObject *m, PyObject *args, PyObject *kw)
+{
+    return kind_refs(m, args, kw, "_inst_refs");
+}
+
+/* ---- _Typedef and _typedefs ----------------------------------------------- */
+
+/* _Typedef: one type rule as Pympler shows it, its fields in the instance
+ * __dict__ (base, item, leng, refs, kind, both, vari, type); format() gives
+ * Pympler's format dict.  Made by _typedefs; a snapshot, not the rule. */
+static PyObject *Typedef_format(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    PyObject *d = PyObject_GenericGetDict(self, NULL), *r = NULL, *leng = NULL;
+    if (!d)
+        return NULL;
+    PyObject *l = PyDict_GetItemString(d, "leng"), *vari = PyDict_GetItemString(d, "vari");
+    PyObject *both = PyDict_GetItemString(d, "both"), *item = PyDict_GetItemString(d, "item");
+    PyObject *base = PyDict_GetItemString(d, "base"), *kind = PyDict_GetItemString(d, "kind");
+    if (!l || !vari || !both || !item || !base || !kind) {
+        PyErr_SetString(PyExc_AttributeError, "_Typedef lost one of its fields");
+        goto done;
+    }
+    leng = l == Py_None ? PyUnicode_FromString("") : PyUnicode_FromFormat(" (%S)", l);
+    if (leng)
+        r = Py_BuildValue("{sOsNsssOsO}", "leng", leng, "item", vari == Py_True ? Py_BuildValue("s", "var") : Py_NewRef(item),
+                          "code", both == Py_True ? "" : " (code only)", "base", base, "kind", kind);
+done:
+    Py_XDECREF(leng);
+    Py_DECREF(d);
+    return r;
+}
+
+static PyMethodDef Typedef_methods[] = {
+    {"format", Typedef_format, METH_NOARGS, "format($self, /)\n--\n\nReturn format dict."},
+    PYM_DICTOBJ_REDUCE_EX,
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject Typedef_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pympler.asizeof._Typedef",
+    PYM_DICTOBJ_FIELDS,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "_Typedef()\n--\n\nA type rule of asizeof as Pympler shows it (made by _typedefs).",
+    .tp_methods = Typedef_methods,
+};
+
+/* A _Typedef of td.  New reference or NULL. */
+static PyObject *typedef_object(const pym_typedef *td)
+{
+    const char *l = pym_leng_name(td->leng), *f = pym_refs_name(td->refs);
+    PyObject *o = PyType_GenericNew(&Typedef_Type, NULL, NULL);
+    PyObject *fields = o ? Py_BuildValue("{snsnszszsssOsOsO}", "base", td->base, "item", td->item, "leng", l,
+                                         "refs", f, "kind", pym_kind_name(td->kind), "both",
+                                         td->both ? Py_True : Py_False, "vari", td->vari ? Py_True : Py_False,
+                                         "type", td->type ? td->type : Py_None)
+                         : NULL;
+    if (!fields || PyObject_GenericSetDict(o, fields, NULL) < 0)
+        Py_CLEAR(o);
+    Py_XDECREF(fields);
+    return o;
+}
+
+/* _typedefs: a new dict of the process-wide rules (the builtin ones, in
+ * Pympler's order, and those saved by basicsize(save=True)), keyed as
+ * Pympler's: the type for its instances, a _Claskey for a class object. */
+static PyObject *typedefs_snapshot(PyObject *m)
+{
+    asizeof_state *st = state_of(m);
+    PyObject *d = PyDict_New();
+    size_t pos = 0;
+    uintptr_t key;
+    pym_typedef *td;
+    if (!d)
+        return NULL;
+    while (pym_tdtab_next(pym_td_global(), &pos, &key, &td)) {
+        PyObject *k = key & PYM_TD_CLASSKEY ? claskey_new(st, pym_td_key_object(key))
+                                            : Py_NewRef(pym_td_key_object(key));
+        PyObject *v = k ? typedef_object(td) : NULL;
+        int e = v ? PyDict_SetItem(d, k, v) : -1;
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        if (e < 0) {
+            Py_DECREF(d);
+            return NULL;
+        }
+    }
+    return d;
+}
+
 #define KW (METH_VARARGS | METH_KEYWORDS)
 #define FN(f) (PyCFunction)(void (*)(void))(f)
 static PyMethodDef Asizer_methods[] = {
@@ -1748,6 +1987,8 @@ static PyObject *mod_adict(PyObject *m, PyObject *args)
                 Py_XDECREF(one);
                 has = nt ? PyDict_SetItem(pym_dict_types, mod, nt) : -1;
                 Py_XDECREF(nt);
+                if (has == 0 && pym_td_adict_added(c) < 0)
+                    has = -1;
             }
             Py_DECREF(mod);
             if (has < 0) {
@@ -1819,6 +2060,14 @@ static const pym_reexport reexports[] = {
     {NULL, NULL, NULL}};
 PYM_REEXPORTS(reexports)
 
+/* __getattr__: _typedefs, made afresh on each access; else a re-export. */
+static PyObject *module_getattr(PyObject *m, PyObject *name)
+{
+    if (PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(name, "_typedefs") == 0)
+        return typedefs_snapshot(m);
+    return reexport_getattr(m, name);
+}
+
 static PyMethodDef module_methods[] = {
     {"asizeof", FN(mod_asizeof), KW,
      "asizeof(*objs, **opts)\n\nReturn the combined size (in bytes) of all objects passed as positional "
@@ -1838,7 +2087,18 @@ static PyMethodDef module_methods[] = {
      "adict(*classes)\n\nInstall one or more classes to be handled as dict."},
     {"amapped", FN(mod_amapped), KW,
      "amapped(percentage=None)\n\nSet/get approximate mapped memory usage of numpy.memmap objects."},
-    PYM_REEXPORT_METHODS,
+    {"_items", mod_items, METH_O, "_items($module, obj, /)\n--\n\nobj.iteritems() or obj.items()."},
+    {"_keys", mod_keys, METH_O, "_keys($module, obj, /)\n--\n\nobj.iterkeys() or obj.keys()."},
+    {"_values", mod_values, METH_O, "_values($module, obj, /)\n--\n\nobj.itervalues() or obj.values()."},
+    {"_p100", FN(mod_p100), KW, "_p100($module, /, part, total, prec=1)\n--\n\nReturn percentage as string."},
+    {"_prepr", FN(mod_prepr), KW, "_prepr($module, /, obj, clip=0)\n--\n\nPrettify and clip long repr() string."},
+    {"_seq_refs", FN(mod_seq_refs), KW, "_seq_refs($module, /, obj, unused)\n--\n\nThe sequence itself."},
+    {"_len_int", mod_len_int, METH_O, "_len_int($module, obj, /)\n--\n\nLength of an int in digits."},
+    {"_co_refs", FN(mod_co_refs), KW, "_co_refs($module, /, obj, named)\n--\n\nReferents of a code object."},
+    {"_dict_refs", FN(mod_dict_refs), KW, "_dict_refs($module, /, obj, named)\n--\n\nKeys and values of a dict."},
+    {"_inst_refs", FN(mod_inst_refs), KW, "_inst_refs($module, /, obj, named)\n--\n\nReferents of an instance."},
+    {"__getattr__", module_getattr, METH_O, "__getattr__(name): _typedefs, or a name Pympler's module imports."},
+    {"__dir__", reexport_dir, METH_NOARGS, "__dir__(): the module's names and the ones it re-exports."},
     {NULL, NULL, 0, NULL}};
 
 
@@ -1850,7 +2110,7 @@ static int add_int(PyObject *m, const char *name, long v)
 static int module_exec(PyObject *m)
 {
     asizeof_state *st = state_of(m);
-    if (pym_module_attach(m) < 0)
+    if (pym_module_attach(m) < 0 || pym_dictobj_ready(&Typedef_Type) < 0)
         return -1;
     /* the dict-like class registry is the engine's, once per process */
     if (!pym_dict_types) {

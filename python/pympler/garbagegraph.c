@@ -1,10 +1,12 @@
 /* pympler.garbagegraph: GarbageGraph and the debug-garbage switches, as
  * Pympler 1.1's, in C.
  *
- * Unlike Pympler, the collector's debug flags are restored after collecting,
- * and gc.garbage is left as the user had it (the graph holds the garbage it
- * shows) unless keep_garbage=True; start_debug_garbage()/end_debug_garbage()
- * restore the flags and the enabled state they found.  See docs/refgraph.md.
+ * As in Pympler, GarbageGraph() leaves the collector's debug flags as it set
+ * them (DEBUG_SAVEALL, or 0) and what it found in gc.garbage; with
+ * restore=True it leaves the collector as it found it instead (the flags put
+ * back, gc.garbage cut back: the graph holds the garbage it shows), which the
+ * pympler command uses.  start_debug_garbage()/end_debug_garbage() restore
+ * the flags and the enabled state they found.  See docs/refgraph.md.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -36,9 +38,14 @@ static PyObject *gc_call(PyObject *gc, const char *name, PyObject *arg)
     return arg ? PyObject_CallMethod(gc, name, "O", arg) : PyObject_CallMethod(gc, name, NULL);
 }
 
-/* The garbage the collector finds now, with the collector's debug flags and
- * gc.garbage as they were before (unless keep). New list. */
-static PyObject *collect_garbage(PyObject *gc_module, int collectable, int keep)
+/* Run the collector as GarbageGraph does and return the objects to graph:
+ * everything in gc.garbage afterwards (what earlier collections left there
+ * too).  As Pympler's: the debug flags set to DEBUG_SAVEALL (collectable) or
+ * 0 and left so, and the found objects left in gc.garbage.  With `restore`:
+ * the flags put back as they were and gc.garbage cut back to what it held
+ * (the graph alone then holds the garbage it shows).  New list, or NULL with
+ * an exception (the flags are put back first when restoring). */
+static PyObject *collect_garbage(PyObject *gc_module, int collectable, int restore)
 {
     PyObject *old_debug = gc_call(gc_module, "get_debug", NULL), *garbage = NULL, *before = NULL, *objs = NULL;
     PyObject *flag = NULL, *r = NULL;
@@ -50,24 +57,26 @@ static PyObject *collect_garbage(PyObject *gc_module, int collectable, int keep)
             PyErr_SetString(PyExc_TypeError, "gc.garbage is not a list");
         goto done;
     }
-    if (!(before = PyList_GetSlice(garbage, 0, PyList_GET_SIZE(garbage))))
+    if (restore && !(before = PyList_GetSlice(garbage, 0, PyList_GET_SIZE(garbage))))
         goto done;
     flag = collectable ? PyObject_GetAttrString(gc_module, "DEBUG_SAVEALL") : PyLong_FromLong(0);
     if (!flag || !(r = gc_call(gc_module, "set_debug", flag)))
         goto done;
     Py_CLEAR(r);
     r = gc_call(gc_module, "collect", NULL);
-    PyObject *exc_type, *exc_value, *exc_tb;
-    PyErr_Fetch(&exc_type, &exc_value, &exc_tb); /* restore the flags even on error */
-    PyObject *r2 = gc_call(gc_module, "set_debug", old_debug);
-    if (!r2)
-        PyErr_Clear();
-    Py_XDECREF(r2);
-    PyErr_Restore(exc_type, exc_value, exc_tb);
+    if (restore) {
+        PyObject *exc_type, *exc_value, *exc_tb;
+        PyErr_Fetch(&exc_type, &exc_value, &exc_tb); /* restore the flags even on error */
+        PyObject *r2 = gc_call(gc_module, "set_debug", old_debug);
+        if (!r2)
+            PyErr_Clear();
+        Py_XDECREF(r2);
+        PyErr_Restore(exc_type, exc_value, exc_tb);
+    }
     if (!r)
         goto done;
     objs = PyList_GetSlice(garbage, 0, PyList_GET_SIZE(garbage));
-    if (objs && !keep && PyList_SetSlice(garbage, 0, PyList_GET_SIZE(garbage), before) < 0)
+    if (objs && restore && PyList_SetSlice(garbage, 0, PyList_GET_SIZE(garbage), before) < 0)
         Py_CLEAR(objs);
 done:
     Py_XDECREF(r);
@@ -107,14 +116,14 @@ static int GarbageGraph_traverse(PyObject *self, visitproc visit, void *arg)
 
 static int GarbageGraph_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"reduce", "collectable", "keep_garbage", NULL};
-    int reduce = 0, collectable = 1, keep = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp$p:GarbageGraph", kwlist, &reduce, &collectable, &keep))
+    static char *kwlist[] = {"reduce", "collectable", "restore", NULL};
+    int reduce = 0, collectable = 1, restore = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|pp$p:GarbageGraph", kwlist, &reduce, &collectable, &restore))
         return -1;
     garbagegraph_state *st = pym_type_state(Py_TYPE(self), &module_def);
     if (!st)
         return -1;
-    PyObject *objs = collect_garbage(st->gc, collectable, keep);
+    PyObject *objs = collect_garbage(st->gc, collectable, restore);
     if (!objs)
         return -1;
     PyObject *a = Py_BuildValue("(NO)", objs, reduce ? Py_True : Py_False);
@@ -223,10 +232,12 @@ static PyMethodDef GarbageGraph_methods[] = {
 
 /* GC support and the layout are inherited from ReferenceGraph */
 static PyType_Slot GarbageGraph_slots[] = {
-    {Py_tp_doc, "GarbageGraph(reduce=False, collectable=True, *, keep_garbage=False)\n\n"
-                "The reference graph of the objects the garbage collector finds now (run with\n"
-                "DEBUG_SAVEALL when collectable is true).  The collector's debug flags are restored\n"
-                "afterwards, and gc.garbage is left as it was unless keep_garbage is true."},
+    {Py_tp_doc, "GarbageGraph(reduce=False, collectable=True, *, restore=False)\n\n"
+                "The reference graph of the objects in gc.garbage once the garbage collector has\n"
+                "run with DEBUG_SAVEALL (collectable true) or with no debug flag (false).  As in\n"
+                "Pympler, the flags stay so and the objects stay in gc.garbage; restore=True puts\n"
+                "the flags back and gc.garbage back as they were (the graph then alone holds the\n"
+                "garbage it shows)."},
     {Py_tp_dealloc, GarbageGraph_dealloc},
     {Py_tp_traverse, GarbageGraph_traverse},
     {Py_tp_methods, GarbageGraph_methods},

@@ -166,6 +166,67 @@ static PyObject *Node_str(Node *n)
     return call_str_func(n->str_func ? n->str_func : Py_None, n->o);
 }
 
+/* __getstate__(): what a _Node of Pympler's (a plain Python object) has in
+ * its __dict__: o, children, str_func (those set), then any other
+ * attribute.  A new dict. */
+static PyObject *Node_getstate(Node *n, PyObject *unused)
+{
+    (void)unused;
+    PyObject *state = PyDict_New();
+    if (!state)
+        return NULL;
+    if ((n->o && PyDict_SetItemString(state, "o", n->o) < 0) ||
+        (n->children && PyDict_SetItemString(state, "children", n->children) < 0) ||
+        (n->str_func && PyDict_SetItemString(state, "str_func", n->str_func) < 0) ||
+        (n->dict && PyDict_Update(state, n->dict) < 0)) {
+        Py_DECREF(state);
+        return NULL;
+    }
+    return state;
+}
+
+/* __setstate__(state): setattr(self, k, v) for each item of the dict. */
+static PyObject *Node_setstate(Node *n, PyObject *state)
+{
+    if (!PyDict_Check(state)) {
+        PyErr_Format(PyExc_TypeError, "_Node.__setstate__() needs a dict, not %.100s", Py_TYPE(state)->tp_name);
+        return NULL;
+    }
+    PyObject *items = PyDict_Items(state); /* a snapshot: setattr may run code */
+    if (!items)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *kv = PyList_GET_ITEM(items, i);
+        if (PyObject_SetAttr((PyObject *)n, PyTuple_GET_ITEM(kv, 0), PyTuple_GET_ITEM(kv, 1)) < 0) {
+            Py_DECREF(items);
+            return NULL;
+        }
+    }
+    Py_DECREF(items);
+    Py_RETURN_NONE;
+}
+
+/* __reduce_ex__(protocol): (copyreg.__newobj__, (type(self),), state) at
+ * every protocol, so copy.copy (the children list shared), copy.deepcopy and
+ * pickle treat a _Node as they treat Pympler's. */
+static PyObject *Node_reduce_ex(Node *n, PyObject *protocol)
+{
+    (void)protocol;
+    PyObject *newobj = pym_module_attr("copyreg", "__newobj__"), *state = NULL, *r = NULL;
+    if (newobj && (state = PyObject_CallMethod((PyObject *)n, "__getstate__", NULL)))
+        r = Py_BuildValue("(O(O)O)", newobj, (PyObject *)Py_TYPE(n), state);
+    Py_XDECREF(newobj);
+    Py_XDECREF(state);
+    return r;
+}
+
+static PyMethodDef Node_methods[] = {
+    {"__getstate__", (PyCFunction)Node_getstate, METH_NOARGS, "The node's attributes, as a dict."},
+    {"__setstate__", (PyCFunction)Node_setstate, METH_O, "Set the attributes of a dict from __getstate__."},
+    {"__reduce_ex__", (PyCFunction)Node_reduce_ex, METH_O, "Helper for pickle and copy."},
+    {NULL, NULL, 0, NULL},
+};
+
 static PyMemberDef Node_members[] = {
     {"o", T_OBJECT_EX, offsetof(Node, o), 0, "the object this node represents"},
     {"children", T_OBJECT_EX, offsetof(Node, children), 0, "child nodes (_Node) and leaves (any object)"},
@@ -191,6 +252,7 @@ static PyType_Slot Node_slots[] = {
     {Py_tp_str, Node_str},
     {Py_tp_members, Node_members},
     {Py_tp_getset, Node_getset},
+    {Py_tp_methods, Node_methods},
     {0, NULL},
 };
 

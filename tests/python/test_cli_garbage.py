@@ -8,11 +8,13 @@ the --include/--exclude filters (under pytest), finalizers, and --where
 import json
 import os
 import re
+import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from reference_paths import our_path
 from cli_helpers import CYCLES, EXAMPLES, FACES, OK, OUTPUT, PROGRAM, REPO, USAGE, cli
 
 CYCLE = 'l = []; l.append(l); del l\n'   # one garbage cycle: a list holding itself
@@ -498,3 +500,30 @@ def test_where_under_python_m_pympler(tmp_path):
     assert p.returncode == OK, p.stderr
     [node] = [m for c in r['cycles'] for m in c['members'] if m['type'] == 'Node']
     assert node['where']['frames'][:2] == [{'file': str(prog), 'line': 7}, {'file': str(prog), 'line': 12}]
+
+
+# -------------------------------------------------------------------- the collector left as found
+
+def test_the_command_leaves_the_collector_as_it_found_it(tmp_path):
+    """GarbageGraph() leaves DEBUG_SAVEALL set and the garbage in gc.garbage,
+    as Pympler's does; the command asks for restore=True, so that a caller of
+    pympler._cli.main finds its flags and gc.garbage as they were."""
+    prog = write(tmp_path / 'prog.py', CYCLE)
+    code = textwrap.dedent('''
+        import gc, io, contextlib
+        from pympler import _cli
+        gc.collect()
+        sentinel = ['mine']
+        gc.garbage.append(sentinel)
+        gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            status = _cli.main(['pympler', 'garbage', '--format', 'json', '-o', '-', %r])
+        print(status, gc.get_debug() == gc.DEBUG_UNCOLLECTABLE, gc.garbage == [sentinel],
+              gc.garbage[0] is sentinel, len(out.getvalue()) > 0)
+    ''' % str(prog))
+    env = dict(os.environ, PYTHONPATH=our_path())
+    p = subprocess.run([sys.executable, '-P', '-c', code], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    fields = p.stdout.split()
+    assert fields == ['0', 'True', 'True', 'True', 'True'], p.stdout

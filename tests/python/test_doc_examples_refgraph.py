@@ -56,12 +56,15 @@ def run(text, name):
                                                ('garbagegraph', GARBAGE_EXAMPLE, 'garbage.eps')])
 def test_documented_example(tmp_path, monkeypatch, name, text, drawing):
     monkeypatch.chdir(tmp_path)
-    debug, enabled = gc.get_debug(), gc.isenabled()
+    # the garbage example leaves DEBUG_SAVEALL set and its list in gc.garbage,
+    # as Pympler's GarbageGraph does: put the collector back
+    debug, enabled, garbage = gc.get_debug(), gc.isenabled(), list(gc.garbage)
     try:
         result = run(text, name)
     finally:
         gc.set_debug(debug)
         (gc.enable if enabled else gc.disable)()
+        gc.garbage[:] = garbage
     assert result.attempted > 0
     assert result.failed == 0
     if drawing:

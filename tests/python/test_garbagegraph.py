@@ -1,8 +1,9 @@
 """pympler.garbagegraph: GarbageGraph, start_debug_garbage, end_debug_garbage.
 
-Finding garbage cycles, leaving the collector's state (debug flags, enabled,
-gc.garbage) as it was (docs/refgraph.md, difference 3), print_stats exactly
-as API.md B.8, and a small garbage graph against the reference Pympler 1.1.
+Finding garbage cycles; by default the collector left as Pympler leaves it
+(DEBUG_SAVEALL set, the garbage in gc.garbage), with restore=True as it was
+found (docs/refgraph.md, difference 3); print_stats exactly as API.md B.8,
+and a small garbage graph against the reference Pympler 1.1.
 """
 
 import gc
@@ -110,10 +111,20 @@ def test_finds_the_cycles():
     assert labels == sorted([
         ("['self", "['self", ''), ('Foo(a)', 'Foo(b)', 'other'), ('Foo(b)', 'Foo(a)', 'other'),
         ("{'name", "['leaf", 'leaf'), ("{'name", "{'name", 'me')])
-    # the graph holds the garbage: it is alive as long as the graph is
+    # as in Pympler, the garbage stays in gc.garbage, and the graph is of it
+    assert g.count == len(gc.garbage)
+    assert [id(o) for o in g.objects] == [id(o) for o in gc.garbage]
+    # with restore=True the graph alone holds it: alive as long as the graph is
+    del gc.garbage[:]
+    start_debug_garbage()
+    try:
+        make_cycles()
+        g = GarbageGraph(restore=True)
+    finally:
+        end_debug_garbage()
+    assert gc.garbage == []
     gc.collect()
     assert sorted(repr(o) for o in g.objects if type(o) is Foo) == ['Foo(a)', 'Foo(b)']
-    assert gc.garbage == []
 
 
 def test_reduce_counts_the_cycle_members():
@@ -153,21 +164,37 @@ def test_nothing_to_find():
 @pytest.mark.parametrize('flags', [0, gc.DEBUG_UNCOLLECTABLE, gc.DEBUG_SAVEALL,
                                    gc.DEBUG_UNCOLLECTABLE | gc.DEBUG_SAVEALL])
 @pytest.mark.parametrize('enabled', [True, False])
-def test_collector_state_is_unchanged(flags, enabled):
+def test_restore_leaves_the_collector_as_found(flags, enabled):
     gc.set_debug(flags)
     gc.enable() if enabled else gc.disable()
     make_cycles()
-    g = GarbageGraph()
+    g = GarbageGraph(restore=True)
     assert gc.get_debug() == flags
     assert gc.isenabled() is enabled
     assert g.count == 5
     assert gc.garbage == []
-    g2 = GarbageGraph(collectable=False, reduce=True)
+    g2 = GarbageGraph(collectable=False, reduce=True, restore=True)
     assert gc.get_debug() == flags and gc.isenabled() is enabled
     assert g2.count == 0
 
 
-def test_gc_garbage_is_left_as_it_was():
+@pytest.mark.parametrize('flags', [0, gc.DEBUG_UNCOLLECTABLE | gc.DEBUG_SAVEALL])
+def test_by_default_the_collector_is_left_as_pymplers(flags):
+    gc.set_debug(flags)
+    make_cycles()
+    g = GarbageGraph()
+    assert gc.get_debug() == gc.DEBUG_SAVEALL       # Pympler: gc.set_debug(gc.DEBUG_SAVEALL)
+    assert gc.isenabled()
+    assert g.count == len(gc.garbage) == 5
+    # a second graph sees the same garbage (Pympler's test_prune relies on it)
+    g2 = GarbageGraph(reduce=True)
+    assert g2.count == 5 and g2.num_in_cycles == 4
+    g3 = GarbageGraph(collectable=False)
+    assert gc.get_debug() == 0                      # Pympler: gc.set_debug(0)
+    assert g3.count == 5
+
+
+def test_restore_leaves_gc_garbage_as_it_was():
     sentinel1, sentinel2 = ['user entry'], {'user': 'entry'}
     gc.garbage.extend([sentinel1, sentinel2])
     garbage_list = gc.garbage
@@ -175,7 +202,7 @@ def test_gc_garbage_is_left_as_it_was():
     start_debug_garbage()
     try:
         make_cycles()
-        g = GarbageGraph()
+        g = GarbageGraph(restore=True)
     finally:
         end_debug_garbage()
     assert gc.garbage is garbage_list
@@ -186,13 +213,13 @@ def test_gc_garbage_is_left_as_it_was():
     assert g.objects[0] is sentinel1 and g.objects[1] is sentinel2
 
 
-def test_keep_garbage_appends_the_found_objects():
+def test_by_default_the_found_objects_join_gc_garbage():
     sentinel = ['user entry']
     gc.garbage.append(sentinel)
     start_debug_garbage()
     try:
         make_cycles()
-        g = GarbageGraph(keep_garbage=True)
+        g = GarbageGraph()
     finally:
         end_debug_garbage()
     assert gc.garbage[0] is sentinel
@@ -200,7 +227,9 @@ def test_keep_garbage_appends_the_found_objects():
     assert [id(o) for o in gc.garbage] == [id(o) for o in g.objects]
     assert sorted(type(o).__name__ for o in gc.garbage[1:]) == ['Foo', 'Foo', 'dict', 'list', 'list']
     with pytest.raises(TypeError):
-        GarbageGraph(False, True, True)    # keep_garbage is keyword-only
+        GarbageGraph(False, True, True)    # restore is keyword-only
+    with pytest.raises(TypeError):
+        GarbageGraph(keep_garbage=True)     # an earlier name of ours, gone
 
 
 def test_collectable_false_frees_the_cycles():
@@ -361,7 +390,7 @@ def make():
     k = K(); k.__dict__['self'] = k; k.__dict__
 make()
 g = GarbageGraph()
-r = GarbageGraph(reduce=True)   # nothing left: g holds the garbage (ours) / gc.garbage does (Pympler)
+r = GarbageGraph(reduce=True)   # the same garbage: it stays in gc.garbage, as Pympler's
 names = {}
 def norm(s):
     return re.sub(r'0x[0-9a-f]+', '0x?', s)
@@ -372,6 +401,7 @@ for k in sorted(names, key=lambda k: -k):
     dot = dot.replace(hex(k)[1:], '<' + names[k] + '>')
 print(json.dumps({
     'count': g.count, 'total_size': g.total_size, 'nic': g.num_in_cycles,
+    'reduced': [r.count, r.num_in_cycles, len(gc.garbage), gc.get_debug() == gc.DEBUG_SAVEALL],
     'meta': sorted([names[m.id], m.size] for m in g.metadata),
     'edges': sorted([names[e.src], names[e.dst], str(e.label)] for e in g.edges),
     'dot': sorted(dot.splitlines())}))

@@ -16,7 +16,7 @@ from reference_paths import our_path, reference_dir, run_python
 
 MODULES = ['pympler.asizeof', 'pympler.muppy', 'pympler.summary', 'pympler.tracker', 'pympler.refbrowser',
            'pympler.refgraph', 'pympler.garbagegraph', 'pympler.process', 'pympler.util.stringutils',
-           'pympler.util.compat', 'pympler.classtracker', 'pympler.classtracker_stats']
+           'pympler.util.compat', 'pympler.classtracker', 'pympler.classtracker_stats', 'pympler.mprofile']
 
 # What each name is: a module's name, or (module, qualname, type) of an object.
 DESCRIBE = r'''

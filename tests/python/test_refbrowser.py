@@ -13,6 +13,7 @@ which is resolved when used.
 """
 
 import io
+import json
 import os
 import re
 import sys
@@ -140,6 +141,7 @@ def test_trees_deeper_than_the_level_scans_match_the_reference():
 
 PRINT_PART = r'''
 import io
+import json
 from pympler import refbrowser
 N = refbrowser._Node
 def mk(label, *kids):
@@ -633,3 +635,54 @@ def test_default_str_func_matches_the_reference():
     '''
     ours, ref = both(code)
     assert ours == ref
+
+
+# ---------------------------------------------------------------- module-level objects
+
+MODULE_LEVEL = r'''
+import io, json
+from pympler import refbrowser
+root = ('some', 'root')     # a constant: also in the module code's co_consts
+def shape(node):
+    """(label, sorted children), Pympler's own frames left out."""
+    kids = [shape(c) for c in node.children if isinstance(c, refbrowser._Node)]
+    return [str(node), sorted(k for k in kids if not k[0].startswith('frame'))]
+tree = refbrowser.ConsoleBrowser(root, maxdepth=2, str_func=lambda o: type(o).__name__).get_tree()
+print(json.dumps(shape(tree)))
+'''
+
+
+def test_a_module_level_constant_has_the_referrers_pympler_shows():
+    """The module code's co_consts tuple, which a collection would untrack
+    (and which Pympler's imports have untracked by then), is no branch."""
+    ours, ref = (json.loads(o.splitlines()[-1]) for o in both(MODULE_LEVEL))
+    assert ours == ref
+    assert [k[0] for k in ours[1]] == ['ConsoleBrowser', 'dict', 'list']
+
+
+def test_a_tuple_of_containers_stays_a_referrer():
+    """Only tuples a collection would untrack are left out."""
+    x = ['x']
+    t = (1, ('a', (x,)))
+    tree = RefBrowser(x, maxdepth=3, str_func=TYPENAME).get_tree()
+    inner = [c for c in tree.children if isinstance(c, _Node) and c.o is t[1][1]]
+    assert inner and [c for c in inner[0].children if isinstance(c, _Node) and c.o is t[1]]
+
+
+def test_a_node_copies_deep_copies_and_pickles_as_pymplers():
+    import copy
+    import pickle
+    n = _Node([1])
+    n.children.append(_Node(2, str_func=repr))
+    n.extra = 5
+    c = copy.copy(n)
+    assert type(c) is _Node and c.o is n.o and c.children is n.children and c.extra == 5
+    d = copy.deepcopy(n)
+    assert d.o == [1] and d.o is not n.o and d.children is not n.children and d.str_func is None
+    assert str(d.children[0]) == '2' and d.children[0].str_func is repr
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        p = pickle.loads(pickle.dumps(n, proto))
+        assert (p.o, str(p.children[0]), p.extra) == ([1], '2', 5)
+    assert n.__getstate__() == {'o': [1], 'children': n.children, 'str_func': None, 'extra': 5}
+    with pytest.raises(TypeError, match='needs a dict'):
+        n.__setstate__(5)

@@ -345,6 +345,7 @@ class Foo:
 @pytest.fixture
 def gc_restored():
     debug, enabled, garbage = gc.get_debug(), gc.isenabled(), list(gc.garbage)
+    del gc.garbage[:]      # GarbageGraph() graphs all of gc.garbage
     yield
     gc.set_debug(debug)
     gc.enable() if enabled else gc.disable()

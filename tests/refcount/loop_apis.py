@@ -28,7 +28,7 @@ TOLERANCE = 5   # refs over ITERATIONS - FIRST calls: less than one per call
 if not hasattr(sys, 'gettotalrefcount'):
     sys.exit('loop_apis.py needs a debug interpreter (sys.gettotalrefcount), e.g. python3.11-dbg')
 
-from pympler import _stats_io, asizeof, garbagegraph, muppy, process, refbrowser, refgraph, summary, tracker  # noqa: E402
+from pympler import _stats_io, asizeof, garbagegraph, mprofile, muppy, process, refbrowser, refgraph, summary, tracker  # noqa: E402
 from pympler.util import stringutils  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix='pympler-refcount-')
@@ -249,6 +249,17 @@ def api_tracker():
     del keep
 
 
+def api_mprofile():
+    p = mprofile.MProfiler(codepoints=[('<string>', None, None)], events=['call', 'return'])
+    p.run('sum([1, 2])')
+    p.codepoint_included(('a', 'b', 1))
+    p.profile(sys._getframe(), 'line', None)
+    swallow(p.run, '1/0')
+    swallow(p.profile, 1, 'call', None)
+    p.codepoints = [('a', 'b', 1, 2)]
+    swallow(p.codepoint_included, ('a', 'b', 1))
+
+
 def api_refbrowser():
     s = sample()
     root = s['plain']
@@ -298,8 +309,14 @@ def api_garbagegraph():
     g.write_graph(os.path.join(TMP, 'garbage.dot'))
     garbage_cycle()
     garbagegraph.GarbageGraph(reduce=True, collectable=True)
+    # by default DEBUG_SAVEALL stays set and the garbage in gc.garbage, as
+    # Pympler leaves them: put both back
+    gc.set_debug(0)
+    del gc.garbage[:]
     garbagegraph.start_debug_garbage()
     garbagegraph.end_debug_garbage()
+    garbage_cycle()
+    garbagegraph.GarbageGraph(restore=True)
 
 
 def api_process():
