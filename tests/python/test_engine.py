@@ -146,7 +146,7 @@ REIMPORT = r'''
     c = Cyc()
     c.me = c
     del c
-    g = og.GarbageGraph()
+    g = og.GarbageGraph(restore=True)   # the flags below are the debug-garbage calls' alone
     out['garbage'] = [type(g) is og.GarbageGraph, [type(o).__name__ for o in g.objects].count('Cyc')]
     og.start_debug_garbage()
     gc.set_debug(gc.DEBUG_LEAK)
