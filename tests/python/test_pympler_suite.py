@@ -39,8 +39,13 @@ SUITE = SDIST / 'test'
 TIMEOUT = 1200         # one file on one implementation, seconds (a loaded machine)
 WORKERS = max(2, min(4, os.cpu_count() or 2))
 
-# Never compared, with the reason: the one documented difference left.
+# Never compared, with the reason: the one documented difference left, and
+# on CPython 3.13 the web frontend's test, which the reference cannot run
+# there (its vendored bottle imports cgi, removed in 3.13); ours runs it on
+# 3.11 against the reference, and tests/python/test_web.py on both.
 EXCLUDED_FILES = {}
+if sys.version_info >= (3, 13):
+    EXCLUDED_FILES['gui/test_web.py'] = "the reference's pympler.web does not import on 3.13 (bottle needs cgi)"
 EXCLUDED = {
     'test_process.py::ProcessMemoryTests::test_proc':
         'mocks builtins.open; ours reads /proc in C (docs/process.md)',
