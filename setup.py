@@ -89,7 +89,9 @@ class BuildWithEngine(build_ext):
         else:
             depth = ext.name.count(".") - 1  # pympler.util.compat: one folder below the engine
             origin = "$ORIGIN" + "/.." * depth
-            ext.extra_link_args = [self.get_ext_fullpath(ENGINE_MODULE), "-Wl,-rpath," + origin]
+            # after the module's own libraries (pkg-config's, set in module_extension)
+            ext.extra_link_args = [self.get_ext_fullpath(ENGINE_MODULE), "-Wl,-rpath," + origin] + \
+                list(ext.extra_link_args or [])
         super().build_extension(ext)
 
 

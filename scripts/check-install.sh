@@ -15,12 +15,19 @@ trap 'rm -rf "$VENV"' EXIT
 PIP_ROOT_USER_ACTION=ignore "$VENV/bin/pip" install -q --disable-pip-version-check --no-input "$ROOT" </dev/null
 cd "$VENV"
 "$VENV/bin/python" -P - <<'PY'
-import importlib, os, sys
-names = ['asizeof', 'muppy', 'summary', 'tracker', 'refbrowser', 'refgraph', 'garbagegraph', 'process',
-         'util.stringutils', 'util.compat', 'mprofile', '_cli', '_engine']
+import importlib, importlib.metadata, os, pkgutil, sys
+import pympler
+# every module the package installed (not __main__, which runs the command; not the pytest
+# plugin, which imports pytest: the venv has none, its entry point is checked instead)
+names = sorted(m.name[len('pympler.'):] for m in pkgutil.walk_packages(pympler.__path__, 'pympler.')
+               if m.name not in ('pympler.__main__', 'pympler.pytest_plugin'))
+for n in ('asizeof', 'classtracker', 'classtracker_stats', 'web', 'charts', 'panels', 'mprofile', '_cli', '_engine'):
+    assert n in names, (n, names)
 for n in names:
     m = importlib.import_module('pympler.' + n)
     assert m.__file__.startswith(sys.prefix), (n, m.__file__)
+plugins = {e.name: e.value for e in importlib.metadata.entry_points(group='pytest11')}
+assert plugins.get('pympler') == 'pympler.pytest_plugin', plugins
 from pympler import _engine, asizeof
 assert _engine.python_version == '%d.%d' % sys.version_info[:2]
 assert asizeof.asizeof([1, 2, 3]) > 0

@@ -10,6 +10,7 @@ Every page opened is kept as a screenshot under <build>/screenshots/NAME.png
 (the build whose package is under test: build/ or build-py313/), for a
 person to look at."""
 import contextlib
+import os
 import pathlib
 from dataclasses import dataclass, field
 
@@ -66,7 +67,11 @@ def chromium():
                 '--window-size=1280,900', '--hide-scrollbars'):
         opts.add_argument(arg)
     opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    # the browser is not the program under test: no sanitizer runtime preloaded into it (make
+    # test-sanitize preloads one into the tests' interpreter, and chromedriver would inherit it)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('LD_PRELOAD', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS', 'PYTHONMALLOC')}
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, env=env), options=opts)
     try:
         yield Page(driver)
     finally:
