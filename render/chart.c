@@ -109,13 +109,7 @@ static double time_step(double span, double end, int ticks)
 /* Escaped text into the buffer, cut at max_chars (0: whole). */
 static void put_text(pym_strbuf *b, const char *s, size_t max_chars)
 {
-    char *e = pym_xml_escape(s, s ? strlen(s) : 0, max_chars, 0);
-    if (!e) {
-        b->failed = 1;
-        return;
-    }
-    pym_strbuf_puts(b, e);
-    free(e);
+    pym_xml_escape_into(b, s ? s : "", s ? strlen(s) : 0, max_chars);
 }
 
 static double value(const pym_chart *c, size_t s, size_t i)

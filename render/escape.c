@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "render.h"
+#include "strbuf.h"
 
 #define REPLACEMENT 0xFFFDu
 
@@ -193,4 +194,24 @@ char *pym_xml_escape(const char *s, size_t len, size_t max_chars, int flags)
             *o++ = '.';
     *o = '\0';
     return out;
+}
+
+void pym_xml_escape_into(pym_strbuf *b, const char *s, size_t len, size_t max_chars)
+{
+    /* the common case, printable ASCII with nothing to escape or cut, as it is */
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f && s[i] != '&' && s[i] != '<' &&
+           s[i] != '>' && s[i] != '"' && s[i] != '\'')
+        i++;
+    if (i == len && (max_chars == 0 || len <= max_chars)) {
+        pym_strbuf_append(b, s, len);
+        return;
+    }
+    char *e = pym_xml_escape(s, len, max_chars, 0);
+    if (!e) {
+        b->failed = 1;
+        return;
+    }
+    pym_strbuf_puts(b, e);
+    free(e);
 }

@@ -17,6 +17,7 @@
 #ifndef PYM_RENDER_H
 #define PYM_RENDER_H
 
+#include "strbuf.h"
 #include <stddef.h>
 
 /* ---------------------------------------------------------------- errors */
@@ -213,5 +214,10 @@ char *pym_dot_escape(const char *s, size_t len, size_t max_chars, int flags);
  * UTF-8 and lone surrogates become U+FFFD.  malloc'd, or NULL when out of
  * memory. */
 char *pym_xml_escape(const char *s, size_t len, size_t max_chars, int flags);
+
+/* pym_xml_escape(s, len, max_chars, 0) appended to b (lib/core/strbuf.h):
+ * printable ASCII with nothing to escape goes in as it is, with no copy.
+ * Out of memory marks b failed, as strbuf's own errors do. */
+void pym_xml_escape_into(pym_strbuf *b, const char *s, size_t len, size_t max_chars);
 
 #endif

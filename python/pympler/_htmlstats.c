@@ -80,26 +80,14 @@ static int put_esc(pym_strbuf *b, PyObject *obj, size_t max_chars)
     Py_DECREF(s);
     if (!u)
         return -1;
-    char *e = pym_xml_escape(PyBytes_AS_STRING(u), (size_t)PyBytes_GET_SIZE(u), max_chars, 0);
+    pym_xml_escape_into(b, PyBytes_AS_STRING(u), (size_t)PyBytes_GET_SIZE(u), max_chars);
     Py_DECREF(u);
-    if (!e) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    pym_strbuf_puts(b, e);
-    free(e);
     return 0;
 }
 
 static int put_escs(pym_strbuf *b, const char *s)
 {
-    char *e = pym_xml_escape(s, strlen(s), 0, 0);
-    if (!e) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    pym_strbuf_puts(b, e);
-    free(e);
+    pym_xml_escape_into(b, s, strlen(s), 0);
     return 0;
 }
 

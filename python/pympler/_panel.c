@@ -336,14 +336,8 @@ static int put(pym_strbuf *b, PyObject *v)
     Py_XDECREF(s);
     if (!u)
         return -1;
-    char *e = pym_xml_escape(PyBytes_AS_STRING(u), (size_t)PyBytes_GET_SIZE(u), 0, 0);
+    pym_xml_escape_into(b, PyBytes_AS_STRING(u), (size_t)PyBytes_GET_SIZE(u), 0);
     Py_DECREF(u);
-    if (!e) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    pym_strbuf_puts(b, e);
-    free(e);
     return 0;
 }
 
