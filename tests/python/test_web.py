@@ -408,16 +408,28 @@ def test_stopped_and_started_again():
 
 
 EXIT_SCRIPT = r'''
-import sys, threading, time, urllib.request
+import socket, sys, threading, time
 from pympler import web
 t = web.start_in_background(port=0)
-url = 'http://127.0.0.1:%d' % t.port
 done = []
+# Plain sockets, not urllib: urlopen builds an SSL context on every call, and OpenSSL
+# crashes when a daemon thread is inside it while the interpreter's exit frees libcrypto.
+def get(path):
+    with socket.create_connection(('127.0.0.1', t.port), timeout=5) as s:
+        s.sendall(b'GET ' + path.encode() + b' HTTP/1.0\r\nHost: x\r\n\r\n')
+        reply = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+    if not reply.startswith(b'HTTP/1.0 200') and not reply.startswith(b'HTTP/1.1 200'):
+        raise ValueError(reply[:40])
 def hammer():
     while True:
         for p in ('/', '/garbage', '/process'):
             try:
-                urllib.request.urlopen(url + p, timeout=5).read()
+                get(p)
                 done.append(p)
             except Exception:
                 pass
